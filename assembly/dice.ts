@@ -12,16 +12,17 @@
 // the bindings make chunk lengths a multiple of BLOCK, so a chunked call and a
 // one-shot call add exactly the same numbers in the same order.
 //
-// The last L mod 8 elements of a row are copied into a zero-padded scratch
-// "tail block" of 8 lanes, so that loads never run past an array; invalid lanes
-// are masked out. The scalar build (no SIMD) visits elements one by one but
-// keeps the 8 lane accumulators of the SIMD build (two f32x4 sets, elements
-// 0–3 and 4–7 of each group of 8) and flushes them in the same order, so both
-// builds produce the same bits.
+// Each block has a vector form (SIMD build) and a scalar form. The scalar form
+// visits elements one by one but keeps the 8 lane accumulators of the vector
+// form (two f32x4 sets: elements 0–3 and 4–7 of each group of 8) and flushes
+// them in the same order, with the same f32 operations per element, so both
+// give the same bits. The scalar build runs the scalar form everywhere; the
+// SIMD build runs it on the last L mod 8 elements of each row (a separate
+// block), so that vector loads never run past the end of an array.
 
 import {
-  vexp, sexp, vsigmoid, ssigmoid, vsigmoidSlope, ssigmoidSlope,
-  kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax,
+  vexp, sexp, kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax,
+  vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
 } from './simd';
 
 export const ACT_NONE = 0;
@@ -43,31 +44,21 @@ export const BLOCK: i32 = 1024;
 const FLAG_INPUT: i32 = 1;  // NaN or ±Infinity in the input
 const FLAG_TARGET: i32 = 2; // dense target outside [0, 1], or index outside [0, C)
 
-// Lane numbers 0..7, for the validity mask of a tail block.
-const IOTA: usize = memory.data<i32>([0, 1, 2, 3, 4, 5, 6, 7], 16);
 // Scalar build: the 8 lanes of the three accumulators (I, SP, SG).
 const LANES: usize = memory.data(3 * 8 * 4, 16);
 
 // ---------------------------------------------------------------- scratch ---
-// Per call, the bindings provide `diceScratchBytes(C)` bytes of scratch:
-//   E  C×BLOCK f32   softmax probabilities of the current block
-//   R  BLOCK f32     1/Σexp of each pixel (pass 1) / Σ_c p_c·q_c (pass 2)
-//   XT C×8 f32, GT C×8×4 bytes, TT 8×4 bytes, MT C×8 bytes, OT C×8 f32: tail block
+// Per call, the bindings provide `diceScratchBytes(C)` bytes of scratch, all
+// indexed by the pixel's position in the current block:
+//   E  C×BLOCK f32   softmax probabilities
+//   R  BLOCK f32     max_c p_c, the probability of the arg-max channel
+//   F, QA, PN, TN    softmax gradient (pass 2): arg-max found (i32 mask),
+//      BLOCK each    q of the arg-max channel, Σ p and Σ p·q over the others
 // @ts-ignore: decorator
 @inline function offR(C: i32): usize { return <usize>C * BLOCK * 4; }
-// @ts-ignore: decorator
-@inline function offXT(C: i32): usize { return offR(C) + BLOCK * 4; }
-// @ts-ignore: decorator
-@inline function offGT(C: i32): usize { return offXT(C) + <usize>C * 32; }
-// @ts-ignore: decorator
-@inline function offTT(C: i32): usize { return offGT(C) + <usize>C * 32; }
-// @ts-ignore: decorator
-@inline function offMT(C: i32): usize { return offTT(C) + 32; }
-// @ts-ignore: decorator
-@inline function offOT(C: i32): usize { return offMT(C) + <usize>C * 8; }
 
 export function diceScratchBytes(C: i32): i32 {
-  return <i32>(offOT(C) + <usize>C * 32);
+  return <i32>(offR(C) + 5 * BLOCK * 4);
 }
 
 // @ts-ignore: decorator
@@ -91,6 +82,35 @@ export function diceScratchBytes(C: i32): i32 {
   if (tgt == IDX_U16) return loadU16x4(row + (o << 1));
   return v128.load(row + (o << 2));
 }
+// All-ones lanes where x is finite: x − x is 0 for finite x and NaN otherwise.
+// @ts-ignore: decorator
+@inline function vfinite(x: v128): v128 {
+  return f32x4.eq(f32x4.sub(x, x), kConst(K_ZERO));
+}
+// All-ones lanes where 0 ≤ g ≤ 1 (false for NaN).
+// @ts-ignore: decorator
+@inline function vunit(g: v128, one: v128): v128 {
+  return v128.and(f32x4.ge(g, kConst(K_ZERO)), f32x4.le(g, one));
+}
+// The probability from the loaded value: the input itself ('none'), σ(x), or
+// (softmax) the probability already written to E by softmaxBlock.
+// @ts-ignore: decorator
+@inline function vprob(act: i32, x: v128): v128 {
+  if (act != ACT_SIGMOID) return x;
+  const t = vexpNegAbs(x);
+  return vsigmoidFromTail(x, t, f32x4.div(kConst(K_ONE), f32x4.add(kConst(K_ONE), t)));
+}
+// @ts-ignore: decorator
+@inline function sprob(act: i32, x: f32): f32 {
+  if (act != ACT_SIGMOID) return x;
+  const t = sexpNegAbs(x);
+  return ssigmoidFromTail(x, t, <f32>1.0 / (<f32>1.0 + t));
+}
+// p·s1 + s0 with (s1, s0) = (1, 0) or (0, 1): p or 1, exactly.
+// @ts-ignore: decorator
+@inline function vpower(p: v128, s1: v128, s0: v128): v128 {
+  return f32x4.add(f32x4.mul(p, s1), s0);
+}
 // @ts-ignore: decorator
 @inline function vmaskKeep(row: usize, o: usize): v128 {
   return i32x4.ne(loadU8x4(row + o), i32x4.splat(0));
@@ -109,11 +129,12 @@ export function diceScratchBytes(C: i32): i32 {
 
 // ------------------------------------------------------------- softmax ----
 // p_c = e^(x_c − m) / Σ_k e^(x_k − m), m = max_k x_k, for the pixels [from, to)
-// of a block; written to E (row c at E + c·BLOCK, element s − from). Returns
-// FLAG_INPUT if a logit is not finite.
+// of a block; written to E (row c at E + c·BLOCK, element s − from), and
+// 1/Σ_k e^(x_k − m), which is exactly the arg-max channel's p (e^0 = 1), to R.
+// Returns FLAG_INPUT if a logit is not finite.
 // @ts-ignore: decorator
-@inline function softmaxBlock(x: usize, stride: usize, C: i32, from: usize, to: usize, E: usize, R: usize): i32 {
-  if (ASC_FEATURE_SIMD) {
+@inline function softmaxBlock(vector: bool, x: usize, stride: usize, C: i32, from: usize, to: usize, E: usize): i32 {
+  if (ASC_FEATURE_SIMD && vector) {
     let ok = i32x4.splat(-1);
     for (let s = from; s < to; s += 4) {
       const j = (s - from) << 2;
@@ -132,6 +153,7 @@ export function diceScratchBytes(C: i32): i32 {
         z = f32x4.add(z, e);
       }
       const r = f32x4.div(kConst(K_ONE), z);
+      v128.store(E + offR(C) + j, r);
       for (let c = 0; c < C; c++) {
         const at = E + <usize>c * BLOCK * 4 + j;
         v128.store(at, f32x4.mul(v128.load(at), r));
@@ -155,6 +177,7 @@ export function diceScratchBytes(C: i32): i32 {
         z += e;
       }
       const r: f32 = <f32>1.0 / z;
+      store<f32>(E + offR(C) + j, r);
       for (let c = 0; c < C; c++) {
         const at = E + <usize>c * BLOCK * 4 + j;
         store<f32>(at, load<f32>(at) * r);
@@ -166,15 +189,15 @@ export function diceScratchBytes(C: i32): i32 {
 
 // -------------------------------------------------------------- pass 1 ----
 // Adds the sums of rows [from, to) of one sample into stats (f64, [C][3]).
-// `valid` is the number of real lanes of a tail block (8 elsewhere).
+// `vector`: the SIMD form, for a block whose length is a multiple of 8.
 // @ts-ignore: decorator
 @inline function sumsBlock(
-  act: i32, tgt: i32, maskMode: i32, tail: bool,
-  x: usize, g: usize, m: usize, stride: usize, C: i32, from: usize, to: usize, valid: i32,
+  act: i32, tgt: i32, maskMode: i32, vector: bool,
+  x: usize, g: usize, m: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, squared: bool, stats: usize, scratch: usize,
 ): i32 {
   const E = scratch;
-  let flags = act == ACT_SOFTMAX ? softmaxBlock(x, stride, C, from, to, E, scratch + offR(C)) : 0;
+  let flags = act == ACT_SOFTMAX ? softmaxBlock(vector, x, stride, C, from, to, E) : 0;
   const gsize = targetBytes(tgt);
   for (let c = 0; c < C; c++) {
     const xr = x + <usize>c * stride * 4;
@@ -182,52 +205,60 @@ export function diceScratchBytes(C: i32): i32 {
     const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
     const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
     let sI: f64 = 0, sP: f64 = 0, sG: f64 = 0;
-    if (ASC_FEATURE_SIMD) {
+    if (ASC_FEATURE_SIMD && vector) {
       const one = kConst(K_ONE);
-      const sq = i32x4.splat(squared ? -1 : 0);
       const cv = i32x4.splat(c), Cv = i32x4.splat(C), ign = i32x4.splat(ignore);
       const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
-      const validA = i32x4.lt_s(v128.load(IOTA), i32x4.splat(valid));
-      const validB = i32x4.lt_s(v128.load(IOTA, 16), i32x4.splat(valid));
       let iA = kConst(K_ZERO), iB = iA, pA = iA, pB = iA, gA = iA, gB = iA;
-      let ok = i32x4.splat(-1);
+      // Validation rides along as unsigned maxima of bit patterns: |x| as bits
+      // is ≥ 0x7f800000 only for ±Infinity and NaN; a target g is in [0, 1]
+      // iff its bits are ≤ 0x3f800000 (−0 fails this, so a failure is
+      // re-checked exactly by blockFlags); an index must be < C.
+      let xBits = i32x4.splat(0), gBits = xBits;
+      // SP accumulates p·h with h = p (squared) or 1: h = p·sq1 + sq0, exact either way.
+      const sq1 = f32x4.splat(squared ? 1 : 0), sq0 = f32x4.splat(squared ? 0 : 1);
+      const absMask = i32x4.splat(0x7fffffff);
+      const keepAll = i32x4.splat(-1);
+      // Two halves of 8 lanes (A: elements s..s+3, B: s+4..s+7) with their own
+      // accumulators, written out rather than looped so that V8 keeps every
+      // accumulator in a register.
       for (let s = from; s < to; s += 8) {
-        for (let h: usize = 0; h < 8; h += 4) {
-          const o = s + h;
-          let p: v128, gv: v128;
-          let keep = h == 0 ? validA : validB;
-          if (act == ACT_SOFTMAX) {
-            p = v128.load(er + (o << 2));
-          } else {
-            const xv = v128.load(xr + (o << 2));
-            ok = v128.and(ok, f32x4.eq(f32x4.sub(xv, xv), kConst(K_ZERO)));
-            p = act == ACT_SIGMOID ? vsigmoid(vexp(f32x4.neg(xv))) : xv;
-          }
-          if (isIndex(tgt)) {
-            const t = vindex(tgt, gr, o);
-            const ignored = v128.and(i32x4.eq(t, ign), ignOn);
-            ok = v128.and(ok, v128.or(i32x4.lt_u(t, Cv), ignored));
-            keep = v128.andnot(keep, ignored);
-            gv = v128.and(i32x4.eq(t, cv), one);
-          } else {
-            gv = vtarget(tgt, gr, o);
-            ok = v128.and(ok, v128.and(f32x4.ge(gv, kConst(K_ZERO)), f32x4.le(gv, one)));
-          }
-          if (maskMode != MASK_NONE) keep = v128.and(keep, vmaskKeep(mr, o));
-          if (tail || maskMode != MASK_NONE || isIndex(tgt)) {
-            p = v128.and(p, keep);
-            gv = v128.and(gv, keep);
-          }
-          const pg = f32x4.mul(p, gv);
-          const pp = f32x4.mul(p, v128.bitselect(p, one, sq));
-          const gg = f32x4.mul(gv, v128.bitselect(gv, one, sq));
-          if (h == 0) { iA = f32x4.add(iA, pg); pA = f32x4.add(pA, pp); gA = f32x4.add(gA, gg); }
-          else { iB = f32x4.add(iB, pg); pB = f32x4.add(pB, pp); gB = f32x4.add(gB, gg); }
+        let xA: v128, xB: v128;
+        if (act == ACT_SOFTMAX) {
+          xA = v128.load(er + (s << 2)); xB = v128.load(er + (s << 2), 16);
+        } else {
+          xA = v128.load(xr + (s << 2)); xB = v128.load(xr + (s << 2), 16);
+          xBits = i32x4.max_u(xBits, i32x4.max_u(v128.and(xA, absMask), v128.and(xB, absMask)));
         }
+        let pa = vprob(act, xA), pb = vprob(act, xB);
+        let ka = keepAll, kb = keepAll;
+        let ga: v128, gb: v128;
+        if (isIndex(tgt)) {
+          const ta = vindex(tgt, gr, s), tb = vindex(tgt, gr, s + 4);
+          const ia = v128.and(i32x4.eq(ta, ign), ignOn), ib = v128.and(i32x4.eq(tb, ign), ignOn);
+          gBits = i32x4.max_u(gBits, i32x4.max_u(v128.andnot(ta, ia), v128.andnot(tb, ib)));
+          ka = v128.andnot(ka, ia); kb = v128.andnot(kb, ib);
+          ga = v128.and(i32x4.eq(ta, cv), one); gb = v128.and(i32x4.eq(tb, cv), one);
+        } else {
+          ga = vtarget(tgt, gr, s); gb = vtarget(tgt, gr, s + 4);
+          gBits = i32x4.max_u(gBits, i32x4.max_u(ga, gb));
+        }
+        if (maskMode != MASK_NONE) { ka = v128.and(ka, vmaskKeep(mr, s)); kb = v128.and(kb, vmaskKeep(mr, s + 4)); }
+        if (maskMode != MASK_NONE || isIndex(tgt)) {
+          pa = v128.and(pa, ka); pb = v128.and(pb, kb);
+          ga = v128.and(ga, ka); gb = v128.and(gb, kb);
+        }
+        iA = f32x4.add(iA, f32x4.mul(pa, ga)); iB = f32x4.add(iB, f32x4.mul(pb, gb));
+        pA = f32x4.add(pA, f32x4.mul(pa, vpower(pa, sq1, sq0)));
+        pB = f32x4.add(pB, f32x4.mul(pb, vpower(pb, sq1, sq0)));
+        gA = f32x4.add(gA, f32x4.mul(ga, vpower(ga, sq1, sq0)));
+        gB = f32x4.add(gB, f32x4.mul(gb, vpower(gb, sq1, sq0)));
       }
+      const ok = v128.and(i32x4.lt_u(xBits, i32x4.splat(0x7f800000)),
+        isIndex(tgt) ? i32x4.lt_u(gBits, Cv) : i32x4.le_u(gBits, i32x4.splat(0x3f800000)));
       if (!i32x4.all_true(ok)) {
-        // Which flag: recompute cheaply on this block only (rare path).
-        flags |= blockFlags(act, tgt, xr, gr, from, to, valid, tail, C, ignore, hasIgnore);
+        // Which flag, exactly: re-check this block element by element (rare path).
+        flags |= blockFlags(act, tgt, xr, gr, from, to, C, ignore, hasIgnore);
       }
       sI = lanesToF64(f32x4.add(iA, iB));
       sP = lanesToF64(f32x4.add(pA, pB));
@@ -236,14 +267,14 @@ export function diceScratchBytes(C: i32): i32 {
       memory.fill(LANES, 0, 3 * 8 * 4);
       for (let s = from; s < to; s++) {
         const k = (s - from) & 7;
-        let keep = <i32>(s - from) < valid || !tail;
+        let keep = true;
         let p: f32, gv: f32;
         if (act == ACT_SOFTMAX) {
           p = load<f32>(er + (s << 2));
         } else {
           const xv = load<f32>(xr + (s << 2));
           if (xv - xv != 0) flags |= FLAG_INPUT;
-          p = act == ACT_SIGMOID ? ssigmoid(sexp(-xv)) : xv;
+          p = sprob(act, xv);
         }
         if (isIndex(tgt)) {
           const t = sindex(tgt, gr, s);
@@ -289,10 +320,9 @@ export function diceScratchBytes(C: i32): i32 {
 
 // Which validation flags a block raises (SIMD build, only after a failure).
 function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: usize,
-  valid: i32, tail: bool, C: i32, ignore: i32, hasIgnore: bool): i32 {
+  C: i32, ignore: i32, hasIgnore: bool): i32 {
   let flags = 0;
   for (let s = from; s < to; s++) {
-    if (tail && <i32>(s - from) >= valid) break;
     if (act != ACT_SOFTMAX) {
       const xv = load<f32>(xr + (s << 2));
       if (xv - xv != 0) flags |= FLAG_INPUT;
@@ -316,43 +346,53 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
 // coef holds (A, B1, B2) as f32 for every channel of the sample, [C][3].
 // @ts-ignore: decorator
 @inline function gradBlock(
-  act: i32, tgt: i32, maskMode: i32, tail: bool,
-  x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize, valid: i32,
+  act: i32, tgt: i32, maskMode: i32, vector: bool,
+  x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, coef: usize, scratch: usize,
 ): void {
-  const E = scratch, T = scratch + offR(C);
+  // Softmax: dL/dx_k = p_k·(q_k − Σ_c p_c·q_c). For a confident pixel
+  // (p_a → 1) q_a − Σ_c p_c·q_c cancels, so it is rearranged around the arg-max
+  // channel a, using Σ_c p_c = 1:
+  //   dL/dx_k = p_k·((q_k − q_a) + D),  D = q_a·PN − TN,
+  //   PN = Σ_{c≠a} p_c,  TN = Σ_{c≠a} p_c·q_c,
+  // where every term is small when p_a is close to 1. Sweep 0 gathers q_a, PN
+  // and TN, sweep 1 writes the output.
+  const E = scratch, R = scratch + offR(C);
+  const F = R + BLOCK * 4, QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4;
+  const rel = from << 2;
   if (act == ACT_SOFTMAX) {
-    softmaxBlock(x, stride, C, from, to, E, T);
-    memory.fill(T, 0, (to - from) << 2);
+    softmaxBlock(vector, x, stride, C, from, to, E);
+    memory.fill(F, 0, 4 * BLOCK * 4);
   }
   const gsize = targetBytes(tgt);
-  // Softmax makes two sweeps over the channels: Σ_c p_c·q_c first, then the output.
   const sweeps = act == ACT_SOFTMAX ? 2 : 1;
   for (let sweep = 0; sweep < sweeps; sweep++) {
+    if (sweep == 1) softmaxArgmaxTerm(vector, QA, PN, TN, to - from);
     for (let c = 0; c < C; c++) {
       const xr = x + <usize>c * stride * 4;
       const orow = out + <usize>c * stride * 4;
-      const er = E + <usize>c * BLOCK * 4 - (from << 2);
-      const tr = T - (from << 2);
+      const er = E + <usize>c * BLOCK * 4 - rel;
       const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
       const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
       const cf = coef + <usize>c * 12;
-      const last = sweep == sweeps - 1;
-      if (ASC_FEATURE_SIMD) {
+      if (ASC_FEATURE_SIMD && vector) {
         const A = f32x4.splat(load<f32>(cf)), B1 = f32x4.splat(load<f32>(cf, 4)), B2 = f32x4.splat(load<f32>(cf, 8));
         const one = kConst(K_ONE);
         const cv = i32x4.splat(c), ign = i32x4.splat(ignore);
         const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
-        const validA = i32x4.lt_s(v128.load(IOTA), i32x4.splat(valid));
-        const validB = i32x4.lt_s(v128.load(IOTA, 16), i32x4.splat(valid));
+        const keepAll = i32x4.splat(-1);
         for (let s = from; s < to; s += 4) {
-          let keep = ((s - from) & 4) == 0 ? validA : validB;
-          let p: v128, e: v128 = one, gv: v128;
+          let keep = keepAll;
+          let p: v128, slope: v128 = one, gv: v128;
           if (act == ACT_SOFTMAX) {
             p = v128.load(er + (s << 2));
           } else {
             const xv = v128.load(xr + (s << 2));
-            if (act == ACT_SIGMOID) { e = vexp(f32x4.neg(xv)); p = vsigmoid(e); } else p = xv;
+            if (act == ACT_SIGMOID) {
+              const t = vexpNegAbs(xv), r = f32x4.div(one, f32x4.add(one, t));
+              p = vsigmoidFromTail(xv, t, r);
+              slope = vsigmoidSlopeFromTail(t, r);
+            } else p = xv;
           }
           if (isIndex(tgt)) {
             const t = vindex(tgt, gr, s);
@@ -363,25 +403,38 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
           }
           if (maskMode != MASK_NONE) keep = v128.and(keep, vmaskKeep(mr, s));
           let q = f32x4.add(f32x4.add(f32x4.mul(A, gv), f32x4.mul(B2, p)), B1);
-          if (tail || maskMode != MASK_NONE || isIndex(tgt)) q = v128.and(q, keep);
+          if (maskMode != MASK_NONE || isIndex(tgt)) q = v128.and(q, keep);
           if (act == ACT_SOFTMAX) {
-            const ta = tr + (s << 2);
-            if (last) v128.store(orow + (s << 2), f32x4.mul(p, f32x4.sub(q, v128.load(ta))));
-            else v128.store(ta, f32x4.add(v128.load(ta), f32x4.mul(p, q)));
+            const j = (s << 2) - rel;
+            const qa = v128.load(QA + j);
+            if (sweep == 1) {
+              v128.store(orow + (s << 2), f32x4.mul(p, f32x4.add(f32x4.sub(q, qa), v128.load(TN + j))));
+            } else {
+              const found = v128.load(F + j);
+              const isArg = v128.andnot(f32x4.eq(p, v128.load(R + j)), found);
+              v128.store(F + j, v128.or(found, isArg));
+              v128.store(QA + j, v128.bitselect(q, qa, isArg));
+              v128.store(PN + j, f32x4.add(v128.load(PN + j), v128.andnot(p, isArg)));
+              v128.store(TN + j, f32x4.add(v128.load(TN + j), v128.andnot(f32x4.mul(p, q), isArg)));
+            }
           } else {
-            v128.store(orow + (s << 2), act == ACT_SIGMOID ? f32x4.mul(q, vsigmoidSlope(p, e)) : q);
+            v128.store(orow + (s << 2), act == ACT_SIGMOID ? f32x4.mul(q, slope) : q);
           }
         }
       } else {
         const A = load<f32>(cf), B1 = load<f32>(cf, 4), B2 = load<f32>(cf, 8);
         for (let s = from; s < to; s++) {
-          let keep = <i32>(s - from) < valid || !tail;
-          let p: f32, e: f32 = 1, gv: f32;
+          let keep = true;
+          let p: f32, slope: f32 = 1, gv: f32;
           if (act == ACT_SOFTMAX) {
             p = load<f32>(er + (s << 2));
           } else {
             const xv = load<f32>(xr + (s << 2));
-            if (act == ACT_SIGMOID) { e = sexp(-xv); p = ssigmoid(e); } else p = xv;
+            if (act == ACT_SIGMOID) {
+              const t = sexpNegAbs(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
+              p = ssigmoidFromTail(xv, t, r);
+              slope = ssigmoidSlopeFromTail(t, r);
+            } else p = xv;
           }
           if (isIndex(tgt)) {
             const t = sindex(tgt, gr, s);
@@ -394,14 +447,36 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
           let q: f32 = (A * gv + B2 * p) + B1;
           if (!keep) q = 0;
           if (act == ACT_SOFTMAX) {
-            const ta = tr + (s << 2);
-            if (last) store<f32>(orow + (s << 2), p * (q - load<f32>(ta)));
-            else store<f32>(ta, load<f32>(ta) + p * q);
+            const j = (s << 2) - rel;
+            const qa = load<f32>(QA + j);
+            if (sweep == 1) {
+              store<f32>(orow + (s << 2), p * ((q - qa) + load<f32>(TN + j)));
+            } else {
+              const isArg = load<i32>(F + j) == 0 && p == load<f32>(R + j);
+              if (isArg) store<i32>(F + j, -1);
+              store<f32>(QA + j, isArg ? q : qa);
+              store<f32>(PN + j, load<f32>(PN + j) + (isArg ? 0 : p));
+              store<f32>(TN + j, load<f32>(TN + j) + (isArg ? 0 : p * q));
+            }
           } else {
-            store<f32>(orow + (s << 2), act == ACT_SIGMOID ? q * ssigmoidSlope(p, e) : q);
+            store<f32>(orow + (s << 2), act == ACT_SIGMOID ? q * slope : q);
           }
         }
       }
+    }
+  }
+}
+
+// D = q_a·PN − TN for each pixel of a block (see gradBlock), into TN.
+// @ts-ignore: decorator
+@inline function softmaxArgmaxTerm(vector: bool, QA: usize, PN: usize, TN: usize, count: usize): void {
+  if (ASC_FEATURE_SIMD && vector) {
+    for (let j: usize = 0; j < count << 2; j += 16) {
+      v128.store(TN + j, f32x4.sub(f32x4.mul(v128.load(QA + j), v128.load(PN + j)), v128.load(TN + j)));
+    }
+  } else {
+    for (let j: usize = 0; j < count << 2; j += 4) {
+      store<f32>(TN + j, load<f32>(QA + j) * load<f32>(PN + j) - load<f32>(TN + j));
     }
   }
 }
@@ -472,24 +547,8 @@ export function diceEpilogue(
 }
 
 // -------------------------------------------------------------- drivers ---
-// Samples are walked one by one; each row is cut into full blocks, then the
-// last L mod 8 elements go through the tail block in scratch.
-
-// Copies the tail [from, L) of every row of one sample into the zero-padded
-// tail block (rows of 8 lanes).
-function copyTail(tgt: i32, maskMode: i32, x: usize, g: usize, m: usize, stride: usize,
-  C: i32, from: usize, L: usize, scratch: usize): void {
-  const n = L - from, gsize = targetBytes(tgt);
-  memory.fill(scratch + offXT(C), 0, offOT(C) - offXT(C));
-  for (let c = 0; c < C; c++) {
-    const rowX = <usize>c * stride;
-    memory.copy(scratch + offXT(C) + <usize>c * 32, x + ((rowX + from) << 2), n << 2);
-    if (!isIndex(tgt)) memory.copy(scratch + offGT(C) + <usize>c * 8 * gsize, g + (rowX + from) * gsize, n * gsize);
-    if (maskMode == MASK_ELEMENT) memory.copy(scratch + offMT(C) + <usize>c * 8, m + rowX + from, n);
-  }
-  if (isIndex(tgt)) memory.copy(scratch + offTT(C), g + from * gsize, n * gsize);
-  if (maskMode == MASK_PIXEL) memory.copy(scratch + offMT(C), m + from, n);
-}
+// Samples are walked one by one; each row is cut into blocks of BLOCK
+// elements, and its last L mod 8 elements form a final scalar block.
 
 // @ts-ignore: decorator
 @inline function sampleTargetRow(tgt: i32, g: usize, n: i32, C: i32, stride: usize): usize {
@@ -514,13 +573,10 @@ function copyTail(tgt: i32, maskMode: i32, x: usize, g: usize, m: usize, stride:
     const sn = stats + <usize>n * C * 24;
     for (let b: usize = 0; b < main; b += BLOCK) {
       const e = b + BLOCK < main ? b + BLOCK : main;
-      flags |= sumsBlock(act, tgt, mm, false, xn, gn, mn, stride, C, b, e, 8, ignore, hasIgnore, squared, sn, scratch);
+      flags |= sumsBlock(act, tgt, mm, true, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, sn, scratch);
     }
     if (main < <usize>L) {
-      copyTail(tgt, mm, xn, gn, mn, stride, C, main, L, scratch);
-      flags |= sumsBlock(act, tgt, mm, true, scratch + offXT(C),
-        scratch + (isIndex(tgt) ? offTT(C) : offGT(C)), scratch + offMT(C), 8, C, 0, 8,
-        L - <i32>main, ignore, hasIgnore, squared, sn, scratch);
+      flags |= sumsBlock(act, tgt, mm, false, xn, gn, mn, stride, C, main, L, ignore, hasIgnore, squared, sn, scratch);
     }
   }
   return flags;
@@ -538,17 +594,10 @@ function copyTail(tgt: i32, maskMode: i32, x: usize, g: usize, m: usize, stride:
     const cn = coef + <usize>n * C * 12;
     for (let b: usize = 0; b < main; b += BLOCK) {
       const e = b + BLOCK < main ? b + BLOCK : main;
-      gradBlock(act, tgt, mm, false, xn, gn, mn, on, stride, C, b, e, 8, ignore, hasIgnore, cn, scratch);
+      gradBlock(act, tgt, mm, true, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
     }
     if (main < <usize>L) {
-      copyTail(tgt, mm, xn, gn, mn, stride, C, main, L, scratch);
-      const ot = scratch + offOT(C);
-      gradBlock(act, tgt, mm, true, scratch + offXT(C),
-        scratch + (isIndex(tgt) ? offTT(C) : offGT(C)), scratch + offMT(C), ot, 8, C, 0, 8,
-        L - <i32>main, ignore, hasIgnore, cn, scratch);
-      for (let c = 0; c < C; c++) {
-        memory.copy(on + ((<usize>c * stride + main) << 2), ot + <usize>c * 32, (<usize>L - main) << 2);
-      }
+      gradBlock(act, tgt, mm, false, xn, gn, mn, on, stride, C, main, L, ignore, hasIgnore, cn, scratch);
     }
   }
 }

@@ -7,10 +7,12 @@
 //   n = round(x·log2 e),  r = x − n·ln2 (ln2 split in C1 + C2, n·C1 exact),
 //   e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2 (degree 5 minimax), e^x = 2^n · e^r.
 // round() adds and subtracts 1.5·2^23 (single instructions, unlike f32x4.nearest
-// on x64); the low bits of the biased sum are n itself, so 2^n is built by an
-// integer shift. x is clamped to [−87, 88] so that 2^n stays a normal float:
-// exp(−87) = 1.6e−38 stands in for anything smaller, exp(88) = 1.7e38 for larger.
-const EXP_LO: f32 = -87.0;
+// on x64); the low bits of the biased sum are n itself, so 2^n is built by
+// integer shifts, as 2^n1 · 2^(n − n1) with n1 = max(n, −126) so that both
+// factors are normal floats and results below 2^−126 come out subnormal,
+// correctly rounded once. x is clamped to [−104, 88]: exp(−104) rounds to 0
+// in f32, exp(88) = 1.7e38 stands in for anything larger.
+const EXP_LO: f32 = -104.0;
 const EXP_HI: f32 = 88.0;
 const LOG2E: f32 = 1.44269504088896341;
 const ROUND_MAGIC: f32 = 12582912.0; // 1.5·2^23
@@ -65,8 +67,11 @@ const EXP_TABLE: usize = memory.data<f32>([
   q = f32x4.add(f32x4.mul(q, r), kConst(10));
   q = f32x4.add(f32x4.mul(q, r), kConst(11));
   const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(r, r), q), r), kConst(K_ONE));
-  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127 - ROUND_MAGIC_BITS)), 23);
-  return f32x4.mul(y, scale);
+  const ni = i32x4.sub(t, i32x4.splat(ROUND_MAGIC_BITS));
+  const n1 = i32x4.max_s(ni, i32x4.splat(-126));
+  const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), i32x4.splat(127)), 23);
+  return f32x4.mul(f32x4.mul(y, s1), s2);
 }
 
 /** Scalar twin of {@link vexp}: the same operations on one lane. */
@@ -82,8 +87,9 @@ const EXP_TABLE: usize = memory.data<f32>([
   q = q * r + P4;
   q = q * r + P5;
   const y = ((r * r) * q + r) + <f32>1.0;
-  const scale = reinterpret<f32>((reinterpret<i32>(t) + (127 - ROUND_MAGIC_BITS)) << 23);
-  return y * scale;
+  const ni = reinterpret<i32>(t) - ROUND_MAGIC_BITS;
+  const n1 = ni > -126 ? ni : -126;
+  return (y * reinterpret<f32>((n1 + 127) << 23)) * reinterpret<f32>((ni - n1 + 127) << 23);
 }
 
 // f32x4.pmin/pmax semantics on one lane: pmin(a, b) = b < a ? b : a.
@@ -91,29 +97,6 @@ const EXP_TABLE: usize = memory.data<f32>([
 @inline export function pmin(a: f32, b: f32): f32 { return b < a ? b : a; }
 // @ts-ignore: decorator
 @inline export function pmax(a: f32, b: f32): f32 { return a < b ? b : a; }
-
-// Sigmoid p = σ(x) = 1/(1 + e^−x). Its derivative σ'(x) = p(1 − p) is taken as
-// (e^−x·p)·p, since 1 − p = e^−x/(1 + e^−x) = e^−x·p: no cancellation when p → 1,
-// and the product is formed in an order that does not underflow when p → 0.
-
-/** σ(x) = 1/(1 + e) for each lane, given e = e^−x = vexp(−x). */
-// @ts-ignore: decorator
-@inline export function vsigmoid(e: v128): v128 {
-  return f32x4.div(kConst(K_ONE), f32x4.add(kConst(K_ONE), e));
-}
-/** σ'(x) = (e^−x·p)·p for each lane, given p = σ(x) and e = e^−x. */
-// @ts-ignore: decorator
-@inline export function vsigmoidSlope(p: v128, e: v128): v128 {
-  return f32x4.mul(f32x4.mul(e, p), p);
-}
-// @ts-ignore: decorator
-@inline export function ssigmoid(e: f32): f32 {
-  return <f32>1.0 / (<f32>1.0 + e);
-}
-// @ts-ignore: decorator
-@inline export function ssigmoidSlope(p: f32, e: f32): f32 {
-  return (e * p) * p;
-}
 
 // Widening loads of four lanes: u8 or u16 → i32x4. They read exactly the four
 // elements (never past the end of an array). u8 → f32 then goes through the
@@ -126,4 +109,295 @@ const EXP_TABLE: usize = memory.data<f32>([
 // @ts-ignore: decorator
 @inline export function loadU16x4(ptr: usize): v128 {
   return i32x4.extend_low_i16x8_u(v128.load64_zero(ptr));
+}
+
+// =================================================================== log ===
+// log(x) for f32 (Cephes logf, bits split as in musl's logf):
+//   x = 2^k·m with m ∈ [√½, √2), f = m − 1 ∈ [−0.293, 0.415),
+//   log x = k·ln2 + f − f²/2 + f³·P(f)   (P of degree 8, Cephes' minimax,
+//   max relative error 7.6e−8 on [√½, √2)), ln2 split in C1 + C2 as for exp.
+// k and m come from integer arithmetic on the bits: adding 0x3f800000 −
+// 0x3f3504f3 moves the exponent boundary from 1 to √2, so the exponent field
+// then holds k + 127 and m is the mantissa field rebuilt above √½'s bits.
+// Subnormal x (and 0) are first scaled by 2^25 and k lowered by 25, so vlog is
+// accurate down to the smallest subnormal; log(0) comes out as −152·ln2 ≈
+// −105.4 (finite): callers that need log(0) clamp it (the BCE terms at −100).
+const LOG_MIN_NORMAL: f32 = 1.17549435e-38; // 2^−126
+const LOG_SCALE: f32 = 33554432.0;          // 2^25
+const LOG_P0: f32 = 7.0376836292e-2;
+const LOG_P1: f32 = -1.1514610310e-1;
+const LOG_P2: f32 = 1.1676998740e-1;
+const LOG_P3: f32 = -1.2420140846e-1;
+const LOG_P4: f32 = 1.4249322787e-1;
+const LOG_P5: f32 = -1.6668057665e-1;
+const LOG_P6: f32 = 2.0000714765e-1;
+const LOG_P7: f32 = -2.4999993993e-1;
+const LOG_P8: f32 = 3.3333331174e-1;
+const LOG_OFFSET: i32 = 0x3f800000 - 0x3f3504f3;
+const LOG_MANTISSA: i32 = 0x007fffff;
+const LOG_SQRTHF_BITS: i32 = 0x3f3504f3;
+// BCE (PyTorch's BCELoss): log p and log(1 − p) clamped at −100; the gradient's
+// denominator p(1 − p) floored at 1e−12 (EPSILON in aten/src/ATen/native/Loss.cpp).
+const BCE_LOG_FLOOR: f32 = -100.0;
+const BCE_EPS: f32 = 1e-12;
+
+// Splatted constants (see EXP_TABLE for why they live in memory).
+const LOG_TABLE: usize = memory.data<f32>([
+  LOG_MIN_NORMAL, LOG_MIN_NORMAL, LOG_MIN_NORMAL, LOG_MIN_NORMAL,
+  LOG_SCALE, LOG_SCALE, LOG_SCALE, LOG_SCALE,
+  LOG_P0, LOG_P0, LOG_P0, LOG_P0,
+  LOG_P1, LOG_P1, LOG_P1, LOG_P1,
+  LOG_P2, LOG_P2, LOG_P2, LOG_P2,
+  LOG_P3, LOG_P3, LOG_P3, LOG_P3,
+  LOG_P4, LOG_P4, LOG_P4, LOG_P4,
+  LOG_P5, LOG_P5, LOG_P5, LOG_P5,
+  LOG_P6, LOG_P6, LOG_P6, LOG_P6,
+  LOG_P7, LOG_P7, LOG_P7, LOG_P7,
+  LOG_P8, LOG_P8, LOG_P8, LOG_P8,
+  -0.5, -0.5, -0.5, -0.5,
+  LN2_C1, LN2_C1, LN2_C1, LN2_C1,
+  LN2_C2, LN2_C2, LN2_C2, LN2_C2,
+  BCE_LOG_FLOOR, BCE_LOG_FLOOR, BCE_LOG_FLOOR, BCE_LOG_FLOOR,
+  BCE_EPS, BCE_EPS, BCE_EPS, BCE_EPS,
+], 16);
+const LOG_INT_TABLE: usize = memory.data<i32>([
+  LOG_OFFSET, LOG_OFFSET, LOG_OFFSET, LOG_OFFSET,
+  LOG_MANTISSA, LOG_MANTISSA, LOG_MANTISSA, LOG_MANTISSA,
+  LOG_SQRTHF_BITS, LOG_SQRTHF_BITS, LOG_SQRTHF_BITS, LOG_SQRTHF_BITS,
+  127, 127, 127, 127,
+  127 + 25, 127 + 25, 127 + 25, 127 + 25,
+], 16);
+// @ts-ignore: decorator
+@inline function lConst(i: i32): v128 { return v128.load(LOG_TABLE + (<usize>i << 4)); }
+// @ts-ignore: decorator
+@inline function liConst(i: i32): v128 { return v128.load(LOG_INT_TABLE + (<usize>i << 4)); }
+
+// log x for x ≥ 0 given the exponent bias (127, or 152 for lanes scaled by 2^25).
+// @ts-ignore: decorator
+@inline function vlogBiased(x: v128, bias: v128): v128 {
+  const ix = i32x4.add(x, liConst(0));
+  const k = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_u(ix, 23), bias));
+  const f = f32x4.sub(i32x4.add(v128.and(ix, liConst(1)), liConst(2)), kConst(K_ONE));
+  const z = f32x4.mul(f, f);
+  let y = f32x4.add(f32x4.mul(lConst(2), f), lConst(3));
+  y = f32x4.add(f32x4.mul(y, f), lConst(4));
+  y = f32x4.add(f32x4.mul(y, f), lConst(5));
+  y = f32x4.add(f32x4.mul(y, f), lConst(6));
+  y = f32x4.add(f32x4.mul(y, f), lConst(7));
+  y = f32x4.add(f32x4.mul(y, f), lConst(8));
+  y = f32x4.add(f32x4.mul(y, f), lConst(9));
+  y = f32x4.add(f32x4.mul(y, f), lConst(10));
+  y = f32x4.mul(f32x4.mul(y, f), z);
+  y = f32x4.add(y, f32x4.mul(k, lConst(13)));
+  y = f32x4.add(y, f32x4.mul(z, lConst(11)));
+  return f32x4.add(f32x4.add(f, y), f32x4.mul(k, lConst(12)));
+}
+// @ts-ignore: decorator
+@inline function slogBiased(x: f32, bias: i32): f32 {
+  const ix = reinterpret<i32>(x) + LOG_OFFSET;
+  const k = <f32>(<i32>(<u32>ix >> 23) - bias);
+  const f = reinterpret<f32>((ix & LOG_MANTISSA) + LOG_SQRTHF_BITS) - <f32>1.0;
+  const z = f * f;
+  let y = LOG_P0 * f + LOG_P1;
+  y = y * f + LOG_P2;
+  y = y * f + LOG_P3;
+  y = y * f + LOG_P4;
+  y = y * f + LOG_P5;
+  y = y * f + LOG_P6;
+  y = y * f + LOG_P7;
+  y = y * f + LOG_P8;
+  y = (y * f) * z;
+  y = y + k * LN2_C2;
+  y = y + z * <f32>-0.5;
+  return (f + y) + k * LN2_C1;
+}
+
+/** log x for each lane, x ≥ 0 finite (subnormals exact, log 0 ≈ −105.4; see above). */
+// @ts-ignore: decorator
+@inline export function vlog(x: v128): v128 {
+  const sub = f32x4.lt(x, lConst(0));
+  return vlogBiased(v128.bitselect(f32x4.mul(x, lConst(1)), x, sub), v128.bitselect(liConst(4), liConst(3), sub));
+}
+/** Scalar twin of {@link vlog}. */
+// @ts-ignore: decorator
+@inline export function slog(x: f32): f32 {
+  const sub = x < LOG_MIN_NORMAL;
+  return slogBiased(sub ? x * LOG_SCALE : x, sub ? 127 + 25 : 127);
+}
+/** log x for normal x > 0 only (no subnormal scaling): e.g. x = 1 + y, y ≥ 0. */
+// @ts-ignore: decorator
+@inline export function vlogNormal(x: v128): v128 { return vlogBiased(x, liConst(3)); }
+// @ts-ignore: decorator
+@inline export function slogNormal(x: f32): f32 { return slogBiased(x, 127); }
+
+// log(1 + y) for y ≥ 0, given u = 1 + y (rounded) and r = 1/u: musl's log1pf
+// correction log(1 + y) ≈ log u + (y − (u − 1))/u, where u − 1 is exact, so
+// y − (u − 1) is the rounding error of u; for y < 2^−24 (u = 1) this gives y.
+/** log(1 + y) for each lane, given u = 1 + y and r = 1/u (the callers need both anyway). */
+// @ts-ignore: decorator
+@inline export function vlog1pWith(y: v128, u: v128, r: v128): v128 {
+  return f32x4.add(vlogNormal(u), f32x4.mul(f32x4.sub(y, f32x4.sub(u, kConst(K_ONE))), r));
+}
+// @ts-ignore: decorator
+@inline export function slog1pWith(y: f32, u: f32, r: f32): f32 {
+  return slogNormal(u) + (y - (u - <f32>1.0)) * r;
+}
+
+// ============================================================== logistic ===
+// Everything about a logit x from t = e^−|x| ∈ [0, 1] (it never overflows),
+// u = 1 + t and r = 1/u:
+//   σ(x)  = r if x ≥ 0, else t·r;   σ(−x) = 1 − σ(x) = t·r if x ≥ 0, else r
+//   (each side computed directly: no cancellation near 0 or 1);
+//   log(1 + e^−|x|) = log1p(t) = vlog1pWith(t, u, r);
+//   softplus(x) = max(x, 0) + log1p(t) = −log σ(−x) = −log(1 − p),
+//   softplus(−x) = max(−x, 0) + log1p(t) = −log σ(x) = −log p.
+//   σ'(x) = σ(x)·σ(−x) = t·r·r, with no cancellation and no underflow of an
+//   intermediate product.
+// A kernel computes t, u, r once per lane and passes them to the helpers below.
+
+/** t = e^−|x| for each lane. */
+// @ts-ignore: decorator
+@inline export function vexpNegAbs(x: v128): v128 { return vexp(f32x4.neg(f32x4.abs(x))); }
+// @ts-ignore: decorator
+@inline export function sexpNegAbs(x: f32): f32 { return sexp(-abs<f32>(x)); }
+/** σ(x) for each lane, from t and r (see above). */
+// @ts-ignore: decorator
+@inline export function vsigmoidFromTail(x: v128, t: v128, r: v128): v128 {
+  return v128.bitselect(r, f32x4.mul(t, r), f32x4.ge(x, kConst(K_ZERO)));
+}
+// @ts-ignore: decorator
+@inline export function ssigmoidFromTail(x: f32, t: f32, r: f32): f32 { return x >= 0 ? r : t * r; }
+/** σ(−x) = 1 − σ(x) for each lane, from t and r. */
+// @ts-ignore: decorator
+@inline export function vsigmoidNegFromTail(x: v128, t: v128, r: v128): v128 {
+  return v128.bitselect(f32x4.mul(t, r), r, f32x4.ge(x, kConst(K_ZERO)));
+}
+// @ts-ignore: decorator
+@inline export function ssigmoidNegFromTail(x: f32, t: f32, r: f32): f32 { return x >= 0 ? t * r : r; }
+/** σ'(x) = (t·r)·r for each lane. */
+// @ts-ignore: decorator
+@inline export function vsigmoidSlopeFromTail(t: v128, r: v128): v128 { return f32x4.mul(f32x4.mul(t, r), r); }
+// @ts-ignore: decorator
+@inline export function ssigmoidSlopeFromTail(t: f32, r: f32): f32 { return (t * r) * r; }
+
+// ==================================================== binary cross-entropy ===
+// Per element, with target g ∈ [0, 1] and weights a (positive term) and b
+// (negative term):
+//   ℓ = −(a·g·log p + b·(1 − g)·log(1 − p)).
+// a = b = 1 is PyTorch's BCELoss / BCEWithLogitsLoss, a = pos_weight its
+// pos_weight; HED / RCF class balancing put per-image weights in a and b.
+//
+// Logits (p = σ(x)): ℓ = a·g·softplus(−x) + b·(1 − g)·softplus(x). This is
+// PyTorch's (1 − g)·x + (1 + (w − 1)·g)·(log(1 + e^−|x|) + max(−x, 0)) for
+// a = w, b = 1 (softplus(x) = softplus(−x) + x), written as a sum of two
+// non-negative terms, so that no cancellation occurs for large |x|.
+//   dℓ/dx = b·(1 − g)·p − a·g·(1 − p)      (= p − g for a = b = 1).
+//
+// Probabilities (PyTorch's BCELoss): log p and log(1 − p) clamped at −100, and
+//   dℓ/dp = (b·(1 − g)·p − a·g·(1 − p)) / max(p·(1 − p), 1e−12),
+// PyTorch's backward formula (p − g)/max(p(1 − p), 1e−12) with the weights: the
+// derivative of ℓ where p(1 − p) ≥ 1e−12, finite everywhere (also at p = 0, 1).
+
+/** ℓ with logits for each lane, given l1 = log(1 + e^−|x|). */
+// @ts-ignore: decorator
+@inline export function vbceLogits(x: v128, g: v128, a: v128, b: v128, l1: v128): v128 {
+  const zero = kConst(K_ZERO);
+  const spNeg = f32x4.add(f32x4.pmax(zero, f32x4.neg(x)), l1); // −log p
+  const spPos = f32x4.add(f32x4.pmax(zero, x), l1);            // −log(1 − p)
+  return f32x4.add(f32x4.mul(f32x4.mul(a, g), spNeg),
+    f32x4.mul(f32x4.mul(b, f32x4.sub(kConst(K_ONE), g)), spPos));
+}
+// @ts-ignore: decorator
+@inline export function sbceLogits(x: f32, g: f32, a: f32, b: f32, l1: f32): f32 {
+  const spNeg = pmax(0, -x) + l1;
+  const spPos = pmax(0, x) + l1;
+  return (a * g) * spNeg + (b * (<f32>1.0 - g)) * spPos;
+}
+/** dℓ/dx with logits for each lane, given p = σ(x) and q = σ(−x). */
+// @ts-ignore: decorator
+@inline export function vbceLogitsSlope(g: v128, a: v128, b: v128, p: v128, q: v128): v128 {
+  return f32x4.sub(f32x4.mul(f32x4.mul(b, f32x4.sub(kConst(K_ONE), g)), p), f32x4.mul(f32x4.mul(a, g), q));
+}
+// @ts-ignore: decorator
+@inline export function sbceLogitsSlope(g: f32, a: f32, b: f32, p: f32, q: f32): f32 {
+  return (b * (<f32>1.0 - g)) * p - (a * g) * q;
+}
+/** ℓ with probabilities for each lane (logs clamped at −100). */
+// @ts-ignore: decorator
+@inline export function vbceProb(p: v128, g: v128, a: v128, b: v128): v128 {
+  const one = kConst(K_ONE);
+  const lp = f32x4.pmax(lConst(14), vlog(p));
+  const lq = f32x4.pmax(lConst(14), vlog(f32x4.sub(one, p)));
+  return f32x4.neg(f32x4.add(f32x4.mul(f32x4.mul(a, g), lp), f32x4.mul(f32x4.mul(b, f32x4.sub(one, g)), lq)));
+}
+// @ts-ignore: decorator
+@inline export function sbceProb(p: f32, g: f32, a: f32, b: f32): f32 {
+  const lp = pmax(BCE_LOG_FLOOR, slog(p));
+  const lq = pmax(BCE_LOG_FLOOR, slog(<f32>1.0 - p));
+  return -((a * g) * lp + (b * (<f32>1.0 - g)) * lq);
+}
+/** dℓ/dp with probabilities for each lane (PyTorch's convention, see above). */
+// @ts-ignore: decorator
+@inline export function vbceProbSlope(p: v128, g: v128, a: v128, b: v128): v128 {
+  const one = kConst(K_ONE);
+  const q = f32x4.sub(one, p);
+  const num = f32x4.sub(f32x4.mul(f32x4.mul(b, f32x4.sub(one, g)), p), f32x4.mul(f32x4.mul(a, g), q));
+  return f32x4.div(num, f32x4.pmax(lConst(15), f32x4.mul(p, q)));
+}
+// @ts-ignore: decorator
+@inline export function sbceProbSlope(p: f32, g: f32, a: f32, b: f32): f32 {
+  const q = <f32>1.0 - p;
+  const num = (b * (<f32>1.0 - g)) * p - (a * g) * q;
+  return num / pmax(BCE_EPS, p * q);
+}
+
+// ============================================================ focal loss ===
+// Binary focal loss (torchvision's sigmoid_focal_loss, soft targets allowed):
+//   p_t = p·g + (1 − p)(1 − g),  α_t = α·g + (1 − α)(1 − g)  (a·g + b·(1 − g)),
+//   FL = α_t·(1 − p_t)^γ·ce,  ce = the unweighted BCE ℓ above (a = b = 1).
+// d = 1 − p_t = p·(1 − g) + (1 − p)·g is a convex combination of p and 1 − p,
+// computed as that sum of non-negative terms (no cancellation), and
+// (1 − p_t)^γ = M = e^(γ·log d). With dd/dp = 1 − 2g:
+//   dFL/dz = α_t·M·(γ·(1 − 2g)·ce·w + dce/dz),
+// where w = (dd/dz)/(d·(1 − 2g)): w = p(1 − p)/d for logits (p(1 − p) ≤ d, so
+// w ≤ 1 even when d → 0 and γ < 1), w = 1/d for probabilities, with ce/d taken
+// as 0 at d = 0 (p = g ∈ {0, 1}, where ce = 0 too: the limit of γ·d^(γ−1)·ce).
+
+/** d = p·(1 − g) + q·g = 1 − p_t for each lane, given q = 1 − p. */
+// @ts-ignore: decorator
+@inline export function vfocalDistance(p: v128, q: v128, g: v128): v128 {
+  return f32x4.add(f32x4.mul(p, f32x4.sub(kConst(K_ONE), g)), f32x4.mul(q, g));
+}
+// @ts-ignore: decorator
+@inline export function sfocalDistance(p: f32, q: f32, g: f32): f32 {
+  return p * (<f32>1.0 - g) + q * g;
+}
+/** α_t = a·g + b·(1 − g) for each lane. */
+// @ts-ignore: decorator
+@inline export function vfocalAlpha(g: v128, a: v128, b: v128): v128 {
+  return f32x4.add(f32x4.mul(a, g), f32x4.mul(b, f32x4.sub(kConst(K_ONE), g)));
+}
+// @ts-ignore: decorator
+@inline export function sfocalAlpha(g: f32, a: f32, b: f32): f32 {
+  return a * g + b * (<f32>1.0 - g);
+}
+/** M = d^γ = e^(γ·log d) for each lane (finite for d = 0: the callers multiply it by ce = 0 there). */
+// @ts-ignore: decorator
+@inline export function vfocalModulator(d: v128, gamma: v128): v128 {
+  return vexp(f32x4.mul(gamma, vlog(d)));
+}
+// @ts-ignore: decorator
+@inline export function sfocalModulator(d: f32, gamma: f32): f32 {
+  return sexp(gamma * slog(d));
+}
+/** dFL/dz for each lane, given am = α_t·M, cew = ce·w and the slope of ce (see above). */
+// @ts-ignore: decorator
+@inline export function vfocalSlope(am: v128, gamma: v128, g: v128, cew: v128, ceSlope: v128): v128 {
+  const oneMinus2g = f32x4.sub(kConst(K_ONE), f32x4.add(g, g));
+  return f32x4.mul(am, f32x4.add(f32x4.mul(f32x4.mul(gamma, oneMinus2g), cew), ceSlope));
+}
+// @ts-ignore: decorator
+@inline export function sfocalSlope(am: f32, gamma: f32, g: f32, cew: f32, ceSlope: f32): f32 {
+  const oneMinus2g = <f32>1.0 - (g + g);
+  return am * ((gamma * oneMinus2g) * cew + ceSlope);
 }

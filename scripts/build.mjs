@@ -3,7 +3,7 @@
 // bundles src/ into one dependency-free ESM file (build/segloss.js) and emits
 // the .d.ts files. Steps run only when their inputs changed (--force: always).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, readdirSync, statSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -22,6 +22,17 @@ const stale = (out, inputs) => force || !existsSync(out) || statSync(out).mtimeM
 
 mkdirSync(join(root, 'build'), { recursive: true });
 mkdirSync(join(root, 'src/wasm'), { recursive: true });
+
+// One build at a time in this tree: a second `npm run build` (another terminal,
+// a test runner) waits, then finds the outputs fresh and does nothing.
+const lock = join(root, 'build/.lock');
+for (;;) {
+  try { mkdirSync(lock); break; } catch {
+    if (Date.now() - statSync(lock).mtimeMs > 15 * 60_000) rmSync(lock, { recursive: true, force: true });
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+process.on('exit', () => rmSync(lock, { recursive: true, force: true }));
 
 const asmTime = newest(join(root, 'assembly'));
 const variants = [

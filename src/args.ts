@@ -129,7 +129,8 @@ export function parseShape(fn: string, value: unknown, length: number): Shape {
   let product = 1;
   for (let i = 0; i < dims.length; i++) {
     const d = dims[i];
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d <= 0) {
+    if (typeof d !== 'number') throw new TypeError(`${fn}: options.shape[${i}] must be a positive integer; got ${show(d)}`);
+    if (!Number.isSafeInteger(d) || d <= 0) {
       throw new RangeError(`${fn}: options.shape[${i}] must be a positive integer; got ${show(d)}`);
     }
     product *= d;

@@ -72,8 +72,8 @@ function targetKind(op: Operand, indices: boolean): number {
  * @returns the reduced loss, or the per-entry losses with `reduction: 'none'`
  * @throws TypeError / RangeError naming the argument, before anything is written to `grad`
  */
-export function diceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32Array | Uint8Array | Uint16Array | Int32Array>, options?: DiceOptions): number;
 export function diceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32Array | Uint8Array | Uint16Array | Int32Array>, options: DiceOptions & { reduction: 'none' }): Float64Array;
+export function diceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32Array | Uint8Array | Uint16Array | Int32Array>, options?: DiceOptions): number;
 export function diceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32Array | Uint8Array | Uint16Array | Int32Array>, options?: DiceOptions): number | Float64Array {
   const rt = runtime();
   const { heap } = rt;
@@ -97,7 +97,7 @@ export function diceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32
   if (activation === 'softmax' && C < 2) throw new RangeError(`${FN}: options.activation 'softmax' needs C >= 2 channels; shape has C = ${C}`);
   const includeBackground = flag(FN, 'includeBackground', o.includeBackground, true);
   if (!includeBackground && C < 2) throw new RangeError(`${FN}: options.includeBackground false needs C >= 2 channels; shape has C = ${C}`);
-  const m = o.mask === undefined ? undefined : operand(FN, 'mask', o.mask, [Uint8Array], heap);
+  const m = o.mask === undefined ? undefined : operand(FN, 'options.mask', o.mask, [Uint8Array], heap);
   let maskMode = 0;
   if (m) {
     if (m.length === N * S) maskMode = MASK_PIXEL;
@@ -116,7 +116,7 @@ export function diceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32
   const cStart = includeBackground ? 0 : 1;
   const w = weights(FN, o.weight, C - cStart);
   const reduction = oneOf(FN, 'reduction', o.reduction, ['mean', 'sum', 'none'] as const, 'mean');
-  const grad = o.grad === undefined ? undefined : operand(FN, 'grad', o.grad, [Float32Array], heap);
+  const grad = o.grad === undefined ? undefined : operand(FN, 'options.grad', o.grad, [Float32Array], heap);
   if (grad) {
     if (reduction === 'none') throw new RangeError(`${FN}: options.grad needs reduction 'mean' or 'sum' (the gradient of a reduced loss)`);
     if (grad.length !== x.length) throw new RangeError(`${FN}: options.grad must have ${x.length} elements like input; got ${grad.length}`);

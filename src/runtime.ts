@@ -19,6 +19,19 @@ export interface Kernels {
   diceGradient(x: number, g: number, m: number, out: number, coef: number, scratch: number,
     N: number, C: number, L: number, stride: number, act: number, tgt: number,
     maskMode: number, ignore: number, hasIgnore: number): void;
+  bceScratchBytes(C: number): number;
+  bceCounts(x: number, g: number, m: number, counts: number, scratch: number,
+    N: number, C: number, L: number, stride: number, act: number, tgt: number, maskMode: number,
+    ignoreBelow: number, posAt: number): number;
+  bceForward(x: number, g: number, m: number, out: number, lossOut: number, lossStride: number,
+    coef: number, stats: number, scratch: number, N: number, C: number, L: number, stride: number,
+    kind: number, act: number, tgt: number, maskMode: number,
+    ignoreBelow: number, binarizeAt: number, smooth1: number, smooth0: number, gamma: number): void;
+  focalSoftmaxCounts(x: number, t: number, m: number, counts: number, scratch: number,
+    N: number, C: number, L: number, stride: number, tgt: number, maskMode: number, ignore: number, hasIgnore: number): number;
+  focalSoftmaxForward(x: number, t: number, m: number, out: number, lossOut: number, lossStride: number,
+    weights: number, stats: number, scratch: number, N: number, C: number, L: number, stride: number,
+    tgt: number, maskMode: number, ignore: number, hasIgnore: number, gamma: number, gscale: number): void;
 }
 
 /** One instantiated module with the heap that manages its memory. */

@@ -142,7 +142,8 @@ function randomCase(
 
 /**
  * Compares the analytic gradient with central differences in float64 (h = 1e-6·max(1, |x_i|)), at every
- * coordinate (or 200 random ones for big cases). Returns a description of each mismatch.
+ * coordinate (or 200 random ones for big cases), and the loss with the literal formula.
+ * Returns a description of each mismatch.
  */
 function finiteDifferenceMismatches(c: RandomCase, rng: () => number): string[] {
   const grad = gradOf(c.input, c.target, c.options);
@@ -154,8 +155,9 @@ function finiteDifferenceMismatches(c: RandomCase, rng: () => number): string[] 
   const x = Float64Array.from(c.input);
   const coords = x.length <= 200 ? x.map((_, i) => i) : Float64Array.from({ length: 200 }, () => randInt(rng, 0, x.length - 1));
   const bad: string[] = [];
-  const naive = naiveLosses(c.input, c.target, c.options).reduce((x, y) => x + y, 0);
-  const expected = c.options.reduction === 'sum' ? naive : naive / Math.max(1, naiveLosses(c.input, c.target, c.options).length);
+  const literal = naiveLosses(c.input, c.target, c.options);
+  const total = literal.reduce((u, v) => u + v, 0);
+  const expected = c.options.reduction === 'sum' ? total : total / Math.max(1, literal.length);
   if (!(Math.abs(loss - expected) <= 1e-12 * Math.max(1, Math.abs(expected)))) bad.push(`loss ${loss} vs literal formula ${expected}`);
   for (const i of coords) {
     const x0 = x[i]!;

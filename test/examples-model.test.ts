@@ -1,0 +1,245 @@
+// The example edge detector's hand-written convolution network (examples/lib/model.mjs):
+// its forward pass against a naive float64 convolution written here from the formula
+// (explicit bounds tests instead of the model's zero-padded planes), its backward pass
+// against central finite differences of a scalar loss of the logits, and its Adam step
+// against the published update rule. Also the example's approximate edge F-score
+// (examples/lib/eval.mjs) on cases worked out by hand.
+import { describe, it, expect } from 'vitest';
+import { createNetwork, createModel, createAdam } from '../examples/lib/model.mjs';
+import { edgeFScoreApprox, everythingEdgeFScore } from '../examples/lib/eval.mjs';
+
+/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Spec { cin: number; cout: number; k: number; dilation: number; relu: boolean }
+
+// Covers the 3×3 fast path (four output channels at a time, plus a remainder channel;
+// dilation 1 and 2), the generic path (5×5 and 1×1), channel counts that differ between
+// layers, and taps that fall far outside a 5×6 image.
+const SPECS: Spec[] = [
+  { cin: 1, cout: 4, k: 3, dilation: 1, relu: true },
+  { cin: 4, cout: 5, k: 3, dilation: 2, relu: true },
+  { cin: 5, cout: 2, k: 5, dilation: 1, relu: true },
+  { cin: 2, cout: 1, k: 1, dilation: 1, relu: false },
+];
+const N = 2;
+const H = 5;
+const W = 6;
+
+/** Naive "same" convolution of N images in float64, zero outside the image. */
+function naiveForward(specs: Spec[], params: ArrayLike<number>, input: ArrayLike<number>): Float64Array {
+  let x = Float64Array.from(input);
+  let offset = 0;
+  for (const { cin, cout, k, dilation, relu } of specs) {
+    const r = (k - 1) / 2;
+    const nw = cout * cin * k * k;
+    const z = new Float64Array(N * cout * H * W);
+    for (let n = 0; n < N; n++) {
+      for (let co = 0; co < cout; co++) {
+        for (let y = 0; y < H; y++) {
+          for (let xx = 0; xx < W; xx++) {
+            let s = params[offset + nw + co];
+            for (let ci = 0; ci < cin; ci++) {
+              for (let ky = 0; ky < k; ky++) {
+                for (let kx = 0; kx < k; kx++) {
+                  const iy = y + (ky - r) * dilation;
+                  const ix = xx + (kx - r) * dilation;
+                  if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                  s += params[offset + ((co * cin + ci) * k + ky) * k + kx] * x[((n * cin + ci) * H + iy) * W + ix];
+                }
+              }
+            }
+            z[((n * cout + co) * H + y) * W + xx] = relu ? Math.max(0, s) : s;
+          }
+        }
+      }
+    }
+    offset += nw + cout;
+    x = z;
+  }
+  return x;
+}
+
+/** A scalar loss of the logits z and its gradient: L = Σ rᵢzᵢ + ½Σ zᵢ², dL/dzᵢ = rᵢ + zᵢ. */
+function lossOf(z: ArrayLike<number>, r: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < z.length; i++) s += r[i] * z[i] + 0.5 * z[i] * z[i];
+  return s;
+}
+
+function setup(seed: number) {
+  const rng = mulberry32(seed);
+  const model = createNetwork(SPECS, { seed, arrayType: Float64Array });
+  // Nonzero biases so that the bias path and the ReLU masks are exercised.
+  for (const layer of model.layers) for (let i = 0; i < layer.b.length; i++) layer.b[i] = 0.2 * (rng() - 0.5);
+  const input = Float64Array.from({ length: N * H * W }, () => rng());
+  const r = Float64Array.from({ length: N * H * W }, () => 2 * rng() - 1);
+  return { model, input, r };
+}
+
+describe('examples/lib/model.mjs', () => {
+  it('forward equals a naive float64 convolution with zero padding', () => {
+    for (const seed of [1, 2, 3]) {
+      const { model, input } = setup(seed);
+      const out = new Float64Array(N * H * W);
+      model.forward(input, N, H, W, out);
+      const expected = naiveForward(SPECS, model.params, input);
+      for (let i = 0; i < out.length; i++) expect(out[i]).toBeCloseTo(expected[i], 12);
+      // Not a degenerate network: some logits differ from the output bias.
+      expect(new Set(Array.from(out, (v) => v.toFixed(9))).size).toBeGreaterThan(N * H * W / 2);
+    }
+  });
+
+  it('backward equals central finite differences for every weight and bias', () => {
+    for (const seed of [4, 5]) {
+      const { model, input, r } = setup(seed);
+      const z = new Float64Array(N * H * W);
+      model.forward(input, N, H, W, z);
+      const dz = Float64Array.from(z, (v, i) => r[i] + v);
+      model.zeroGrad();
+      model.backward(dz);
+      const analytic = Float64Array.from(model.grads);
+
+      const eps = 1e-6;
+      const zp = new Float64Array(N * H * W);
+      let checked = 0;
+      for (let p = 0; p < model.params.length; p++) {
+        const saved = model.params[p];
+        model.params[p] = saved + eps;
+        model.forward(input, N, H, W, zp);
+        const plus = lossOf(zp, r);
+        model.params[p] = saved - eps;
+        model.forward(input, N, H, W, zp);
+        const minus = lossOf(zp, r);
+        model.params[p] = saved;
+        const numeric = (plus - minus) / (2 * eps); // central difference, error O(eps²)
+        expect(Math.abs(analytic[p] - numeric)).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
+        if (analytic[p] !== 0) checked++;
+      }
+      // Most parameters get a nonzero gradient (the ReLUs do not kill the network).
+      expect(checked).toBeGreaterThan(model.params.length * 0.8);
+    }
+  });
+
+  it('backward adds into grads (gradient accumulation over calls)', () => {
+    const { model, input, r } = setup(6);
+    const z = new Float64Array(N * H * W);
+    model.forward(input, N, H, W, z);
+    model.zeroGrad();
+    model.backward(r);
+    const once = Float64Array.from(model.grads);
+    model.backward(r);
+    for (let p = 0; p < once.length; p++) expect(model.grads[p]).toBeCloseTo(2 * once[p], 12);
+  });
+
+  it('the float32 model computes what the float64 model computes, to float32 precision', () => {
+    const f64 = createModel({ seed: 7, arrayType: Float64Array });
+    const f32 = createModel({ seed: 7 });
+    f64.params.set(f32.params); // identical weights (f32 values are exact in f64)
+    const rng = mulberry32(7);
+    const n = 2, h = 9, w = 11;
+    const input = Float32Array.from({ length: n * h * w }, () => rng());
+    const r = Float32Array.from({ length: n * h * w }, () => 2 * rng() - 1);
+    const z32 = new Float32Array(n * h * w);
+    const z64 = new Float64Array(n * h * w);
+    f32.forward(input, n, h, w, z32);
+    f64.forward(input, n, h, w, z64);
+    for (let i = 0; i < z32.length; i++) expect(Math.abs(z32[i] - z64[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(z64[i])));
+    f32.zeroGrad();
+    f64.zeroGrad();
+    f32.backward(r);
+    f64.backward(r);
+    let scale = 0;
+    for (let p = 0; p < f64.grads.length; p++) scale = Math.max(scale, Math.abs(f64.grads[p]));
+    expect(scale).toBeGreaterThan(0);
+    for (let p = 0; p < f64.grads.length; p++) expect(Math.abs(f32.grads[p] - f64.grads[p])).toBeLessThan(1e-4 * scale);
+  });
+
+  it('Adam applies m̂/(√v̂ + ε) steps: the first step moves every parameter by lr·sign(g)', () => {
+    const model = createNetwork([{ cin: 1, cout: 1, k: 1, dilation: 1, relu: false }], { arrayType: Float64Array });
+    model.params.set([0.5, -0.25]);
+    const adam = createAdam(model, { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 0 });
+    // Step 1: m̂ = g, v̂ = g², so θ ← θ − lr·g/|g|.
+    model.grads.set([3, -0.002]);
+    adam.step();
+    expect(model.params[0]).toBeCloseTo(0.5 - 0.1, 14);
+    expect(model.params[1]).toBeCloseTo(-0.25 + 0.1, 14);
+    // Step 2 with g₂: m = 0.9·0.1·g₁ + 0.1·g₂, v = 0.999·0.001·g₁² + 0.001·g₂², bias-corrected by 1 − β².
+    model.grads.set([1, 0]);
+    adam.step();
+    const m = (0.9 * 0.1 * 3 + 0.1 * 1) / (1 - 0.9 ** 2);
+    const v = (0.999 * 0.001 * 9 + 0.001 * 1) / (1 - 0.999 ** 2);
+    expect(model.params[0]).toBeCloseTo(0.4 - (0.1 * m) / Math.sqrt(v), 12);
+  });
+});
+
+describe('examples/lib/eval.mjs (approximate ODS F-score, 1-px tolerance, one-to-one)', () => {
+  const size = 8;
+  /** A horizontal ground-truth line in row 3, columns 1..6 (6 pixels). */
+  function lineTruth(): Uint8Array {
+    const g = new Uint8Array(size * size);
+    for (let x = 1; x <= 6; x++) g[3 * size + x] = 1;
+    return g;
+  }
+  function rows(values: Record<number, number>): Float64Array {
+    const p = new Float64Array(size * size);
+    for (const [row, v] of Object.entries(values)) for (let x = 1; x <= 6; x++) p[Number(row) * size + x] = v;
+    return p;
+  }
+
+  it('a perfect or one-pixel-shifted prediction scores F = 1', () => {
+    const g = lineTruth();
+    expect(edgeFScoreApprox([Float64Array.from(g)], [g], size).f).toBe(1);
+    const shifted = edgeFScoreApprox([rows({ 4: 1 })], [g], size);
+    expect(shifted.f).toBe(1);
+  });
+
+  it('a prediction two pixels away matches nothing', () => {
+    expect(edgeFScoreApprox([rows({ 5: 1 })], [lineTruth()], size).f).toBe(0);
+  });
+
+  it('a three-pixel-thick prediction pays for its extra pixels: P = 1/3, R = 1, F = 1/2', () => {
+    const r = edgeFScoreApprox([rows({ 2: 1, 3: 1, 4: 1 })], [lineTruth()], size);
+    expect(r.precision).toBeCloseTo(1 / 3, 12);
+    expect(r.recall).toBe(1);
+    expect(r.f).toBeCloseTo(0.5, 12);
+  });
+
+  it('the best threshold is chosen over the data set', () => {
+    const g = lineTruth();
+    const p = rows({ 3: 0.8 });
+    p[7 * size + 7] = 0.9; // a confident false positive far from the line
+    // t > 0.8: only the false positive, F = 0. t ≤ 0.8: P = 6/7, R = 1, F = 12/13.
+    const r = edgeFScoreApprox([p], [g], size);
+    expect(r.f).toBeCloseTo(12 / 13, 12);
+    expect(r.threshold).toBeCloseTo(0.8, 12);
+  });
+
+  it('pools counts over images (ODS, not the mean of per-image scores)', () => {
+    const g = lineTruth();
+    const empty = new Uint8Array(size * size);
+    // Image 1 perfect (6 matched of 6 predicted); image 2 has no edges and 2 false positives.
+    const p2 = new Float64Array(size * size);
+    p2[0] = 1;
+    p2[9] = 1;
+    const r = edgeFScoreApprox([Float64Array.from(g), p2], [g, empty], size);
+    // P = 6/8, R = 6/6, F = 2·0.75/1.75 = 6/7.
+    expect(r.f).toBeCloseTo(6 / 7, 12);
+  });
+
+  it('marking every pixel scores P = edge share, R = 1', () => {
+    const g = lineTruth();
+    const r = everythingEdgeFScore([g], size);
+    expect(r.precision).toBeCloseTo(6 / 64, 12);
+    expect(r.recall).toBe(1);
+  });
+});
