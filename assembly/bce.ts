@@ -247,7 +247,8 @@ export function bceCounts(x: usize, g: usize, m: usize, counts: usize, scratch: 
       const M = vfocalModulator(d, gamma);
       loss = f32x4.mul(f32x4.mul(vfocalAlpha(g, a, b), M), ce);
       if (hasGrad) {
-        const cew = f32x4.mul(f32x4.div(f32x4.mul(p, q), d), ce);
+        // p·q/d ≤ 1; d = 0 only once e^−|x| underflows to 0, where ce = 0 too: the limit is 0.
+        const cew = v128.bitselect(f32x4.mul(f32x4.div(f32x4.mul(p, q), d), ce), zero, f32x4.gt(d, zero));
         slope = vfocalSlope(f32x4.mul(vfocalAlpha(g, as, bs), M), gamma, g, cew, vbceLogitsSlope(g, one, one, p, q));
       }
     }
@@ -289,7 +290,7 @@ export function bceCounts(x: usize, g: usize, m: usize, counts: usize, scratch: 
       const M = sfocalModulator(d, gamma);
       loss = (sfocalAlpha(g, a, b) * M) * ce;
       if (hasGrad) {
-        const cew = ((p * q) / d) * ce;
+        const cew: f32 = d > 0 ? ((p * q) / d) * ce : 0;
         slope = sfocalSlope(sfocalAlpha(g, as, bs) * M, gamma, g, cew, sbceLogitsSlope(g, 1, 1, p, q));
       }
     }
@@ -435,7 +436,8 @@ export function bceForward(x: usize, g: usize, m: usize, out: usize, lossOut: us
 // With dp_y/dx_k = p_y(δ_yk − p_k) and d log p_y/dx_k = δ_yk − p_k:
 //   dFL/dx_k = (p_k − δ_yk)·F,  F = α_y·M·(1 − γ·p_y·log p_y/d),
 // where p_k − δ_yk is −d for k = y (computed as −S/Z, no cancellation), and
-// log p_y/d → −1 as d → 0, so F stays finite for any γ ≥ 0.
+// log p_y/d → −1 as d → 0, so F stays finite for any γ ≥ 0 (d = 0 exactly,
+// once every other e_c underflows, takes that limit).
 // Pixels that are masked or carry ignoreIndex contribute 0 and get 0.
 
 // Tail copy: the last `rest` (< 4) pixels of every channel row, the labels
@@ -533,6 +535,7 @@ export function focalSoftmaxCounts(x: usize, t: usize, m: usize, counts: usize, 
     const zero = kConst(K_ZERO), one = kConst(K_ONE);
     const ign = i32x4.splat(ignore), ignOn = i32x4.splat(hasIgnore ? -1 : 0);
     const gm = f32x4.splat(gamma), gs = f32x4.splat(gscale);
+    const minusOne = f32x4.neg(one);
     const keep0 = vvalid(valid);
     let acc = zero;
     for (let s = from; s < to; s += 4) {
@@ -565,7 +568,8 @@ export function focalSoftmaxCounts(x: usize, t: usize, m: usize, counts: usize, 
       acc = f32x4.add(acc, loss);
       if (hasGrad) {
         const py = f32x4.mul(ey, r);
-        let F = f32x4.sub(aM, f32x4.mul(f32x4.mul(gm, aM), f32x4.mul(py, f32x4.div(lp, d))));
+        const ratio = v128.bitselect(f32x4.div(lp, d), minusOne, f32x4.gt(d, zero)); // log p_y/d
+        let F = f32x4.sub(aM, f32x4.mul(f32x4.mul(gm, aM), f32x4.mul(py, ratio)));
         F = v128.and(f32x4.mul(gs, F), keep);
         const negD = f32x4.neg(d);
         for (let c = 0; c < C; c++) {
@@ -607,7 +611,8 @@ export function focalSoftmaxCounts(x: usize, t: usize, m: usize, counts: usize, 
         if (k == 0) acc0 += loss; else if (k == 1) acc1 += loss; else if (k == 2) acc2 += loss; else acc3 += loss;
         if (hasGrad) {
           const py = ey * r;
-          let F = aM - (gamma * aM) * (py * (lp / d));
+          const ratio: f32 = d > 0 ? lp / d : -1;
+          let F = aM - (gamma * aM) * (py * ratio);
           F = keep ? gscale * F : 0;
           for (let c = 0; c < C; c++) {
             const coefc = y == c ? -d : load<f32>(E + (<usize>c << 2)) * r;

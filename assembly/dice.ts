@@ -1,7 +1,9 @@
 // Soft Dice family: pass 1 (diceSums) reads input and target once and
 // accumulates, per (sample, class), I = Σ p·g, SP = Σ p (or Σ p²), SG = Σ g
-// (or Σ g²); the epilogue (diceEpilogue) turns the sums into losses and into
-// per-entry gradient coefficients; pass 2 (diceGradient) writes dLoss/dInput.
+// (or Σ g²); the epilogue (assembly/region.ts) turns the sums into losses and
+// into per-entry gradient coefficients; pass 2 (diceGradient) writes
+// dLoss/dInput. With soft labels (MONAI's soft_label) the intersection is
+// I = (‖p‖₁ + ‖g‖₁ − ‖p − g‖₁)/2 = Σ min(p, g), which is 0-loss at p = g.
 //
 // Layout of one call: N samples, C channels, L elements per channel row, rows
 // `stride` elements apart: element (n, c, s) of the input sits at
@@ -21,7 +23,7 @@
 // block), so that vector loads never run past the end of an array.
 
 import {
-  vexp, sexp, kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax,
+  vexp, sexp, kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax, pmin,
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
 } from './simd';
 
@@ -29,11 +31,12 @@ export const ACT_NONE = 0;
 export const ACT_SIGMOID = 1;
 export const ACT_SOFTMAX = 2;
 
-export const TGT_F32 = 0; // dense f32 target
-export const TGT_U8 = 1;  // dense u8 target (0/1)
-export const IDX_U8 = 2;  // class indices
-export const IDX_U16 = 3;
-export const IDX_I32 = 4;
+export const TGT_F32 = 0;  // dense f32 target
+export const TGT_U8 = 1;   // dense u8 target (0/1)
+export const TGT_SOFT = 2; // dense f32 target, soft-label intersection I = Σ min(p, g)
+export const IDX_U8 = 3;   // class indices
+export const IDX_U16 = 4;
+export const IDX_I32 = 5;
 
 export const MASK_NONE = 0;
 export const MASK_PIXEL = 1;   // one byte per (n, s), broadcast over channels
@@ -63,7 +66,7 @@ export function diceScratchBytes(C: i32): i32 {
 
 // @ts-ignore: decorator
 @inline function targetBytes(tgt: i32): usize {
-  return tgt == TGT_F32 || tgt == IDX_I32 ? 4 : tgt == IDX_U16 ? 2 : 1;
+  return tgt == TGT_F32 || tgt == TGT_SOFT || tgt == IDX_I32 ? 4 : tgt == IDX_U16 ? 2 : 1;
 }
 // @ts-ignore: decorator
 @inline function isIndex(tgt: i32): bool { return tgt >= IDX_U8; }
@@ -73,7 +76,7 @@ export function diceScratchBytes(C: i32): i32 {
 
 // @ts-ignore: decorator
 @inline function vtarget(tgt: i32, row: usize, o: usize): v128 {
-  if (tgt == TGT_F32) return v128.load(row + (o << 2));
+  if (tgt == TGT_F32 || tgt == TGT_SOFT) return v128.load(row + (o << 2));
   return f32x4.convert_i32x4_s(loadU8x4(row + o));
 }
 // @ts-ignore: decorator
@@ -106,6 +109,26 @@ export function diceScratchBytes(C: i32): i32 {
   const t = sexpNegAbs(x);
   return ssigmoidFromTail(x, t, <f32>1.0 / (<f32>1.0 + t));
 }
+// The intersection term of one element: p·g, or min(p, g) for soft labels,
+// and its derivative dI/dp: g, or the step (1 − sign(p − g))/2.
+// @ts-ignore: decorator
+@inline function vinter(tgt: i32, p: v128, g: v128): v128 {
+  return tgt == TGT_SOFT ? f32x4.pmin(p, g) : f32x4.mul(p, g);
+}
+// @ts-ignore: decorator
+@inline function sinter(tgt: i32, p: f32, g: f32): f32 {
+  return tgt == TGT_SOFT ? pmin(p, g) : p * g;
+}
+// @ts-ignore: decorator
+@inline function vinterSlope(tgt: i32, p: v128, g: v128, one: v128): v128 {
+  if (tgt != TGT_SOFT) return g;
+  return f32x4.add(v128.and(f32x4.lt(p, g), one), v128.and(f32x4.eq(p, g), f32x4.mul(one, f32x4.splat(0.5))));
+}
+// @ts-ignore: decorator
+@inline function sinterSlope(tgt: i32, p: f32, g: f32): f32 {
+  if (tgt != TGT_SOFT) return g;
+  return <f32>(p < g ? 1 : 0) + <f32>(p == g ? 0.5 : 0);
+}
 // p·s1 + s0 with (s1, s0) = (1, 0) or (0, 1): p or 1, exactly.
 // @ts-ignore: decorator
 @inline function vpower(p: v128, s1: v128, s0: v128): v128 {
@@ -117,7 +140,7 @@ export function diceScratchBytes(C: i32): i32 {
 }
 // @ts-ignore: decorator
 @inline function starget(tgt: i32, row: usize, o: usize): f32 {
-  if (tgt == TGT_F32) return load<f32>(row + (o << 2));
+  if (tgt == TGT_F32 || tgt == TGT_SOFT) return load<f32>(row + (o << 2));
   return <f32>load<u8>(row + o);
 }
 // @ts-ignore: decorator
@@ -248,7 +271,7 @@ export function diceScratchBytes(C: i32): i32 {
           pa = v128.and(pa, ka); pb = v128.and(pb, kb);
           ga = v128.and(ga, ka); gb = v128.and(gb, kb);
         }
-        iA = f32x4.add(iA, f32x4.mul(pa, ga)); iB = f32x4.add(iB, f32x4.mul(pb, gb));
+        iA = f32x4.add(iA, vinter(tgt, pa, ga)); iB = f32x4.add(iB, vinter(tgt, pb, gb));
         pA = f32x4.add(pA, f32x4.mul(pa, vpower(pa, sq1, sq0)));
         pB = f32x4.add(pB, f32x4.mul(pb, vpower(pb, sq1, sq0)));
         gA = f32x4.add(gA, f32x4.mul(ga, vpower(ga, sq1, sq0)));
@@ -289,7 +312,7 @@ export function diceScratchBytes(C: i32): i32 {
         if (maskMode != MASK_NONE && load<u8>(mr + s) == 0) keep = false;
         if (!keep) { p = 0; gv = 0; }
         const lane = LANES + (<usize>k << 2);
-        store<f32>(lane, load<f32>(lane) + p * gv);
+        store<f32>(lane, load<f32>(lane) + sinter(tgt, p, gv));
         store<f32>(lane, load<f32>(lane, 32) + p * (squared ? p : 1), 32);
         store<f32>(lane, load<f32>(lane, 64) + gv * (squared ? gv : 1), 64);
       }
@@ -402,7 +425,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
             gv = vtarget(tgt, gr, s);
           }
           if (maskMode != MASK_NONE) keep = v128.and(keep, vmaskKeep(mr, s));
-          let q = f32x4.add(f32x4.add(f32x4.mul(A, gv), f32x4.mul(B2, p)), B1);
+          let q = f32x4.add(f32x4.add(f32x4.mul(A, vinterSlope(tgt, p, gv, one)), f32x4.mul(B2, p)), B1);
           if (maskMode != MASK_NONE || isIndex(tgt)) q = v128.and(q, keep);
           if (act == ACT_SOFTMAX) {
             const j = (s << 2) - rel;
@@ -444,7 +467,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
             gv = starget(tgt, gr, s);
           }
           if (maskMode != MASK_NONE && load<u8>(mr + s) == 0) keep = false;
-          let q: f32 = (A * gv + B2 * p) + B1;
+          let q: f32 = (A * sinterSlope(tgt, p, gv) + B2 * p) + B1;
           if (!keep) q = 0;
           if (act == ACT_SOFTMAX) {
             const j = (s << 2) - rel;
@@ -481,69 +504,18 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   }
 }
 
-// ------------------------------------------------------------ epilogue ----
-// Per entry e (a (sample, class) pair, or a class with `batch`), with the
-// numerator Nm and denominator D of the ratio:
-//   dice     L = 1 − Nm/D,  Nm = 2I + snr,  D = SP + SG + sdr
-//            dL/dp_i = −2g_i/D + Nm·h_i/D²
-//   jaccard  L = 1 − Nm/D,  Nm = I + snr,   D = SP + SG − I + sdr
-//            dL/dp_i = −g_i/D − Nm·g_i/D² + Nm·h_i/D²   (dD/dp_i = h_i − g_i)
-// with h_i = dSP/dp_i = 1, or 2p_i when squared. So dL/dp_i = A·g_i + B·h_i.
-// D = 0 happens only with sdr = 0 and an entry whose kept p and g are all 0
-// (or that keeps nothing): a perfect match, taken as L = 0 with zero gradient.
-// The losses are weighted by w_c (not renormalised, as MONAI), reduced by mean
-// (÷ number of entries) or sum, and the gradient coefficients carry the same
-// factor. Coefficients are clamped to ±1e30 before the f32 conversion so that
-// an absurd smoothing (snr ≫ sdr = 0 with near-zero predictions) cannot turn
-// the gradient into Infinity.
-const COEF_MAX: f64 = 1e30;
-export const REDUCE_MEAN = 0;
-export const REDUCE_SUM = 1;
-export const REDUCE_NONE = 2;
-
-export function diceEpilogue(
-  stats: usize, N: i32, C: i32, cStart: i32, batch: bool, jaccard: bool, squared: bool,
-  snr: f64, sdr: f64, weights: usize, reduction: i32, losses: usize, coef: usize,
-): f64 {
-  const rows = batch ? 1 : N;
-  const kept = C - cStart;
-  const entries = rows * kept;
-  if (coef) memory.fill(coef, 0, <usize>N * C * 12);
-  let total: f64 = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let c = cStart; c < C; c++) {
-      let I: f64 = 0, SP: f64 = 0, SG: f64 = 0;
-      const n0 = batch ? 0 : r, n1 = batch ? N : r + 1;
-      for (let n = n0; n < n1; n++) {
-        const st = stats + (<usize>n * C + c) * 24;
-        I += load<f64>(st); SP += load<f64>(st, 8); SG += load<f64>(st, 16);
-      }
-      const w: f64 = weights ? load<f64>(weights + (<usize>(c - cStart) << 3)) : 1;
-      const Nm = jaccard ? I + snr : 2 * I + snr;
-      const D = jaccard ? SP + SG - I + sdr : SP + SG + sdr;
-      const loss = D == 0 ? 0 : w * (1 - Nm / D);
-      total += loss;
-      if (reduction == REDUCE_NONE) store<f64>(losses + ((<usize>r * kept + c - cStart) << 3), loss);
-      if (coef && D != 0) {
-        const scale = reduction == REDUCE_MEAN ? w / <f64>entries : w;
-        const B = Nm / (D * D);
-        const A = jaccard ? -1 / D - B : -2 / D;
-        const cA = <f32>clampCoef(scale * A), cB = <f32>clampCoef(scale * B);
-        for (let n = n0; n < n1; n++) {
-          const cf = coef + (<usize>n * C + c) * 12;
-          store<f32>(cf, cA);
-          store<f32>(cf, squared ? 0 : cB, 4);
-          store<f32>(cf, squared ? <f32>2 * cB : 0, 8);
-        }
-      }
-    }
-  }
-  return reduction == REDUCE_MEAN ? total / <f64>entries : total;
+// The scalar forms as ordinary functions with run-time options: the scalar
+// build runs them everywhere and the SIMD build on row tails, so one copy each
+// serves every specialisation (inlining them too would only grow the module).
+function sumsBlockScalar(act: i32, tgt: i32, maskMode: i32,
+  x: usize, g: usize, m: usize, stride: usize, C: i32, from: usize, to: usize,
+  ignore: i32, hasIgnore: bool, squared: bool, stats: usize, scratch: usize): i32 {
+  return sumsBlock(act, tgt, maskMode, false, x, g, m, stride, C, from, to, ignore, hasIgnore, squared, stats, scratch);
 }
-
-// @ts-ignore: decorator
-@inline function clampCoef(v: f64): f64 {
-  return v > COEF_MAX ? COEF_MAX : v < -COEF_MAX ? -COEF_MAX : v;
+function gradBlockScalar(act: i32, tgt: i32, maskMode: i32,
+  x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
+  ignore: i32, hasIgnore: bool, coef: usize, scratch: usize): void {
+  gradBlock(act, tgt, maskMode, false, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
 }
 
 // -------------------------------------------------------------- drivers ---
@@ -573,10 +545,12 @@ export function diceEpilogue(
     const sn = stats + <usize>n * C * 24;
     for (let b: usize = 0; b < main; b += BLOCK) {
       const e = b + BLOCK < main ? b + BLOCK : main;
-      flags |= sumsBlock(act, tgt, mm, true, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, sn, scratch);
+      flags |= ASC_FEATURE_SIMD
+        ? sumsBlock(act, tgt, mm, true, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, sn, scratch)
+        : sumsBlockScalar(act, tgt, mm, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, sn, scratch);
     }
     if (main < <usize>L) {
-      flags |= sumsBlock(act, tgt, mm, false, xn, gn, mn, stride, C, main, L, ignore, hasIgnore, squared, sn, scratch);
+      flags |= sumsBlockScalar(act, tgt, mm, xn, gn, mn, stride, C, main, L, ignore, hasIgnore, squared, sn, scratch);
     }
   }
   return flags;
@@ -585,19 +559,20 @@ export function diceEpilogue(
 // @ts-ignore: decorator
 @inline function gradAll(act: i32, tgt: i32, masked: bool,
   x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, stride: usize, maskMode: i32, ignore: i32, hasIgnore: bool): void {
+  N: i32, C: i32, L: i32, stride: usize, maskMode: i32, ignore: i32, hasIgnore: bool, coefStride: usize): void {
   const main = <usize>(L & ~7);
   const mm = masked ? maskMode : MASK_NONE;
   for (let n = 0; n < N; n++) {
     const xn = x + <usize>n * C * stride * 4, on = out + <usize>n * C * stride * 4;
     const gn = sampleTargetRow(tgt, g, n, C, stride), mn = sampleMaskRow(mm, m, n, C, stride);
-    const cn = coef + <usize>n * C * 12;
+    const cn = coef + <usize>n * coefStride;
     for (let b: usize = 0; b < main; b += BLOCK) {
       const e = b + BLOCK < main ? b + BLOCK : main;
-      gradBlock(act, tgt, mm, true, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
+      if (ASC_FEATURE_SIMD) gradBlock(act, tgt, mm, true, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
+      else gradBlockScalar(act, tgt, mm, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
     }
     if (main < <usize>L) {
-      gradBlock(act, tgt, mm, false, xn, gn, mn, on, stride, C, main, L, ignore, hasIgnore, cn, scratch);
+      gradBlockScalar(act, tgt, mm, xn, gn, mn, on, stride, C, main, L, ignore, hasIgnore, cn, scratch);
     }
   }
 }
@@ -623,6 +598,7 @@ export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: us
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
   if (tgt == TGT_F32) return sumsMask(act, TGT_F32, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
   if (tgt == TGT_U8) return sumsMask(act, TGT_U8, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  if (tgt == TGT_SOFT) return sumsMask(act, TGT_SOFT, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
   if (tgt == IDX_U8) return sumsMask(act, IDX_U8, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
   if (tgt == IDX_U16) return sumsMask(act, IDX_U16, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
   return sumsMask(act, IDX_I32, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
@@ -636,27 +612,29 @@ export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: us
 
 /**
  * Pass 2: writes dLoss/dInput to `out` (same layout as the input) from the
- * per-(sample, channel) coefficients (A, B1, B2) of diceEpilogue.
+ * coefficients (A, B1, B2) of regionEpilogue, `coefStride` bytes apart per
+ * sample (0 with batch: one row for all samples).
  */
-export function diceGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+export function diceGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, coefStride: i32, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool): void {
-  const st = <usize>stride;
-  if (act == ACT_NONE) gradTarget(ACT_NONE, tgt, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
-  else if (act == ACT_SIGMOID) gradTarget(ACT_SIGMOID, tgt, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
-  else gradTarget(ACT_SOFTMAX, tgt, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
+  const st = <usize>stride, cs = <usize>coefStride;
+  if (act == ACT_NONE) gradTarget(ACT_NONE, tgt, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (act == ACT_SIGMOID) gradTarget(ACT_SIGMOID, tgt, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else gradTarget(ACT_SOFTMAX, tgt, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 // @ts-ignore: decorator
 @inline function gradTarget(act: i32, tgt: i32, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool): void {
-  if (tgt == TGT_F32) gradMask(act, TGT_F32, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
-  else if (tgt == TGT_U8) gradMask(act, TGT_U8, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
-  else if (tgt == IDX_U8) gradMask(act, IDX_U8, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
-  else if (tgt == IDX_U16) gradMask(act, IDX_U16, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
-  else gradMask(act, IDX_I32, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  if (tgt == TGT_F32) gradMask(act, TGT_F32, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == TGT_U8) gradMask(act, TGT_U8, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == TGT_SOFT) gradMask(act, TGT_SOFT, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == IDX_U8) gradMask(act, IDX_U8, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == IDX_U16) gradMask(act, IDX_U16, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else gradMask(act, IDX_I32, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 // @ts-ignore: decorator
 @inline function gradMask(act: i32, tgt: i32, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool): void {
-  if (maskMode == MASK_NONE) gradAll(act, tgt, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
-  else gradAll(act, tgt, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  if (maskMode == MASK_NONE) gradAll(act, tgt, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else gradAll(act, tgt, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }

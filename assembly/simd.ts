@@ -360,8 +360,9 @@ const LOG_INT_TABLE: usize = memory.data<i32>([
 // (1 − p_t)^γ = M = e^(γ·log d). With dd/dp = 1 − 2g:
 //   dFL/dz = α_t·M·(γ·(1 − 2g)·ce·w + dce/dz),
 // where w = (dd/dz)/(d·(1 − 2g)): w = p(1 − p)/d for logits (p(1 − p) ≤ d, so
-// w ≤ 1 even when d → 0 and γ < 1), w = 1/d for probabilities, with ce/d taken
-// as 0 at d = 0 (p = g ∈ {0, 1}, where ce = 0 too: the limit of γ·d^(γ−1)·ce).
+// w ≤ 1 even when d → 0 and γ < 1), w = 1/d for probabilities. ce·w is taken
+// as 0 at d = 0 (p = g ∈ {0, 1}, or e^−|x| underflowed to 0; ce = 0 there too:
+// the limit of γ·d^(γ−1)·ce); the kernels make that choice.
 
 /** d = p·(1 − g) + q·g = 1 − p_t for each lane, given q = 1 − p. */
 // @ts-ignore: decorator

@@ -11,6 +11,7 @@
 // each round's median call. Results go to stdout and bench/results/latest.json.
 // The performance bars of the issue are reported as PASS/FAIL, never asserted.
 import os from 'node:os';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
@@ -179,6 +180,7 @@ function timeInterleaved(impls, rounds, taskMs) {
 
 // --------------------------------------------------------------------- main
 
+const bundleHash = () => createHash('sha256').update(readFileSync(new URL('../build/segloss.js', import.meta.url))).digest('hex').slice(0, 12);
 const readVersion = (rel) => JSON.parse(readFileSync(fileURLToPath(new URL(rel, import.meta.url)), 'utf8')).version;
 
 async function main() {
@@ -197,7 +199,8 @@ async function main() {
     // Other processes skew the numbers: the 1-minute load average at the start (and at the end, in the JSON).
     loadAverage: os.loadavg()[0],
     node: `${process.version} (V8 ${process.versions.v8})`,
-    segloss: `${readVersion('../package.json')} (${backend()} build)`,
+    // Which kernels were measured: a hash of the bundle that was imported.
+    segloss: `${readVersion('../package.json')} (${backend()} build, build/segloss.js sha256 ${bundleHash()})`,
     tfjs: `@tensorflow/tfjs ${tfjs.version}, tfjs-backend-wasm ${readVersion('../node_modules/@tensorflow/tfjs-backend-wasm/package.json')} (SIMD ${tfjs.simd}, threads ${tfjs.threads})`,
     tinybench: readVersion('../node_modules/tinybench/package.json'),
     initMs: { segloss: seglossInitMs, tfjsWasm: tfjs.initMs, roof: roofInitMs },

@@ -81,10 +81,12 @@ for (const name of (args.losses ?? '').split(',').map((s) => s.trim()).filter(Bo
 }
 const missing = losses.filter((name) => !lossAvailable(name));
 if (missing.length > 0) {
-  console.error(`This build of segloss (build/segloss.js) lacks ${[...new Set(missing.map((n) => `segloss.${LOSS_FUNCTIONS[n]}`))].join(' and ')}, `
+  const functions = [...new Set(missing.map((n) => `segloss.${LOSS_FUNCTIONS[n]}`))];
+  const available = /** @type {LossName[]} */ (Object.keys(LOSS_FUNCTIONS)).filter(lossAvailable);
+  console.error(`This build of segloss (build/segloss.js) lacks ${functions.join(' and ')}, `
     + `needed by the loss${missing.length > 1 ? 'es' : ''} ${missing.join(', ')}.\n`
-    + 'Rebuild segloss once they exist (npm run build), or train with what it has, e.g.\n'
-    + '  node examples/train-node.mjs --losses dice');
+    + `Rebuild segloss once ${functions.length > 1 ? 'they exist' : 'it exists'} (npm run build), or train with what this build has:\n`
+    + `  node examples/train-node.mjs --losses ${available.join(',')}`);
   process.exit(1);
 }
 
@@ -120,11 +122,12 @@ console.table(Object.fromEntries([
     'final loss': round(r.finalLoss),
     'ms/step': round(r.totalMs / steps, 1),
     'segloss ms/step': round(r.seglossMs / steps, 2),
-    'segloss share': `${(100 * r.seglossMs / r.totalMs).toFixed(2)}%`,
+    'segloss %': round((100 * r.seglossMs) / r.totalMs, 2),
   }]),
 ]));
 
-const sheet = contactSheet(testSet, results.map((r) => r.probs), 6, Math.max(2, Math.round(192 / size)));
+const titles = results.map((r) => `${r.name.toUpperCase()} F=${r.f.f.toFixed(2)}`);
+const sheet = contactSheet(testSet, results.map((r) => r.probs), titles, 6, Math.max(2, Math.round(192 / size)));
 mkdirSync(dirname(args.out), { recursive: true });
 writeFileSync(args.out, PNG.sync.write(sheet));
 console.log(`Contact sheet: ${relative(process.cwd(), args.out)} (columns: input | ground truth | ${results.map((r) => r.name).join(' | ')})`);
@@ -162,7 +165,7 @@ function progressBar(label, total) {
       line = `${label.padEnd(13)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(info.step).padStart(String(total).length)}/${total}`
         + `  loss ${info.loss.toFixed(4)}  ${((1000 * info.step) / info.elapsedMs).toFixed(1)} steps/s`
         + `  segloss ${((100 * info.seglossMs) / info.elapsedMs).toFixed(1)}%`;
-      if (tty) process.stdout.write(`\r${line}`);
+      if (tty) process.stdout.write(`\r${line}\x1b[K`); // \x1b[K: clear the rest of the line
       else console.log(line);
     },
     done() {
@@ -177,10 +180,11 @@ function progressBar(label, total) {
  * with a label row on top.
  * @param {import('./lib/data.mjs').Dataset} data
  * @param {Float32Array[][]} predictions per loss, per image
+ * @param {string[]} titles per loss, the column label
  * @param {number} rows
  * @param {number} zoom
  */
-function contactSheet(data, predictions, rows, zoom) {
+function contactSheet(data, predictions, titles, rows, zoom) {
   const { size } = data;
   const n = Math.min(rows, data.images.length);
   const cols = 2 + predictions.length;
@@ -192,8 +196,7 @@ function contactSheet(data, predictions, rows, zoom) {
   const png = new PNG({ width, height });
   png.data.fill(48); // dark grey background
   for (let i = 3; i < png.data.length; i += 4) png.data[i] = 255;
-  const titles = ['INPUT', 'TRUTH', ...results.map((r) => `${r.name.toUpperCase()} F=${r.f.f.toFixed(2)}`)];
-  titles.forEach((t, c) => drawText(png, t, gap + c * (tile + gap) + 2, 5, 2));
+  ['INPUT', 'TRUTH', ...titles].forEach((t, c) => drawText(png, t, gap + c * (tile + gap) + 2, 5, 2));
   for (let r = 0; r < n; r++) {
     const y0 = header + gap + r * (tile + gap);
     const columns = [data.images[r], data.edges[r], ...predictions.map((p) => p[r])];

@@ -2,6 +2,11 @@
 // computed by WebAssembly SIMD kernels. `await init()` once, then call.
 export { init, backend, simdSupported, type InitOptions } from './runtime.ts';
 export { alloc, WasmArray, type WasmArrayType, type WasmArrayConstructor } from './wasm-array.ts';
-export { diceLoss, type DiceOptions, type ArrayArg } from './dice.ts';
+export {
+  diceLoss, tverskyLoss, generalizedDiceLoss, diceStats, mergeStats, lossFromStats,
+  type DiceOptions, type TverskyOptions, type GeneralizedDiceOptions, type RegionOptions,
+  type LossFromStatsOptions, type ArrayArg, type TargetArg,
+} from './dice.ts';
 export { diceLossReference, type DiceResult as DiceReferenceResult } from './reference/dice.ts';
 export { bceLoss, focalLoss, bceLossReference, focalLossReference, type BceOptions, type FocalOptions } from './bce.ts';
+export { confusion, diceScore, iouScore, precision, recall, fbetaScore, confusionReference, scoreReference, type ConfusionOptions, type Confusion, type ConfusionCounts, type ScoreOptions, type FbetaOptions, type ScoreFunction, type ScoreAverage, type ScoreEmpty, type MetricTarget, type ConfusionReferenceOptions, type ScoreReferenceOptions, type ScoreName } from './metrics.ts';

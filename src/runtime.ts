@@ -13,10 +13,11 @@ export interface Kernels {
   diceSums(x: number, g: number, m: number, stats: number, scratch: number,
     N: number, C: number, L: number, stride: number, act: number, tgt: number,
     maskMode: number, ignore: number, hasIgnore: number, squared: number): number;
-  diceEpilogue(stats: number, N: number, C: number, cStart: number, batch: number,
-    jaccard: number, squared: number, smoothNr: number, smoothDr: number, weights: number,
-    reduction: number, losses: number, coef: number): number;
-  diceGradient(x: number, g: number, m: number, out: number, coef: number, scratch: number,
+  regionEpilogue(stats: number, R: number, C: number, cStart: number, form: number, squared: number,
+    params: number, transform: number, weightType: number, weights: number, reduction: number,
+    losses: number, coef: number): number;
+  sumRows(stats: number, R: number, K: number): void;
+  diceGradient(x: number, g: number, m: number, out: number, coef: number, coefStride: number, scratch: number,
     N: number, C: number, L: number, stride: number, act: number, tgt: number,
     maskMode: number, ignore: number, hasIgnore: number): void;
   bceScratchBytes(C: number): number;
@@ -32,6 +33,10 @@ export interface Kernels {
   focalSoftmaxForward(x: number, t: number, m: number, out: number, lossOut: number, lossStride: number,
     weights: number, stats: number, scratch: number, N: number, C: number, L: number, stride: number,
     tgt: number, maskMode: number, ignore: number, hasIgnore: number, gamma: number, gscale: number): void;
+  metricScratchBytes(): number;
+  metricCounts(x: number, g: number, m: number, stats: number, scratch: number,
+    N: number, C: number, L: number, stride: number, pred: number, tgt: number,
+    maskMode: number, ignore: number, hasIgnore: number, cutoff: number): number;
 }
 
 /** One instantiated module with the heap that manages its memory. */
@@ -86,9 +91,10 @@ function compiled(simd: boolean): Promise<WebAssembly.Module> {
 /**
  * Compiles and instantiates the Wasm kernels. Call once and await it; every
  * loss function after that is synchronous. Idempotent and safe to call
- * concurrently: concurrent callers share one instantiation. Calling it again
- * with a different `simd` choice replaces the instance, and every
- * {@link WasmArray} of the old one becomes unusable.
+ * concurrently: concurrent callers share one instantiation. Without `simd`
+ * it keeps an existing instance whichever build it runs; calling it with a
+ * different `simd` choice replaces the instance, and every {@link WasmArray}
+ * of the old one becomes unusable.
  */
 export async function init(options: InitOptions = {}): Promise<void> {
   if (options === null || typeof options !== 'object') {
@@ -101,7 +107,8 @@ export async function init(options: InitOptions = {}): Promise<void> {
   if (want === true && !simdSupported()) {
     throw new RangeError('segloss.init: options.simd is true but this runtime does not support WebAssembly SIMD');
   }
-  const simd = want ?? simdSupported();
+  // No choice given: keep the current instance (and its WasmArrays) if there is one.
+  const simd = want ?? current?.simd ?? simdSupported();
   for (;;) {
     if (current && current.simd === simd) return;
     if (!pending) break;

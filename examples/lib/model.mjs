@@ -3,12 +3,12 @@
 //
 //   x ─ conv3×3 (1→C) ─ ReLU ─ conv3×3 dil d (C→C) ─ ReLU ─ conv3×3 (C→C) ─ ReLU ─ conv1×1 (C→1) ─ logits
 //
-// Layout: a batch is N images of H×W, channels first, row-major:
-// element (n, c, y, x) is at ((n·C + c)·H + y)·W + x. Convolutions are "same"
-// (zero padding, stride 1). Direct loops, one row segment at a time, with the
-// border handled by clipping the row range instead of testing every pixel.
-// Every buffer is allocated once per batch size; nothing is allocated per pixel.
-// No Node-only APIs: runs in a Web Worker.
+// Layout: a batch is N images of H×W, channels first, row-major: element
+// (n, c, y, x) of the caller's arrays is at ((n·C + c)·H + y)·W + x. Inside, each
+// plane carries a zero border (see `pad`), so the direct convolution loops read
+// neighbours without bounds tests; convolutions are "same" (zero padding,
+// stride 1). Buffers are allocated when the batch shape changes, never per step
+// or per pixel. No Node-only APIs: runs in a Web Worker.
 import { mulberry32, normal } from './rng.mjs';
 
 /**

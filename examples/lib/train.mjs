@@ -90,13 +90,14 @@ export function lossCall(name, { lambdaDice = 1, lambdaBce = 1 } = {}) {
  * @typedef {object} TrainOptions
  * @property {LossName} loss
  * @property {Dataset} data training images and edge maps
- * @property {number} [steps] optimiser steps (default 300)
+ * @property {number} [steps] optimiser steps (default 500)
  * @property {number} [batch] images per step (default 8)
- * @property {number} [crop] train on random crop×crop windows of the images (default: whole images).
+ * @property {number} [crop] train on random crop×crop windows of the images (default min(32, size)).
+ *   Pass the image size to train on whole images.
  *   The network is fully convolutional, so it then runs on whole images unchanged; crops cost
  *   less per step and give more varied batches.
  * @property {number} [seed] seeds the initial weights and the batch order (default 1)
- * @property {number} [lr] Adam step size at the start; it decays to lr/10 along a cosine (default 0.01)
+ * @property {number} [lr] Adam step size at the start; it decays to lr/10 along a cosine (default 0.02)
  * @property {number} [channels] hidden channels of the network (default 8)
  * @property {number} [edgePrior] initial edge probability of the output, σ(bias) (default 0.05)
  * @property {number} [lambdaDice] Dice weight of 'dice-bce' (default 1)
@@ -119,13 +120,13 @@ export function lossCall(name, { lambdaDice = 1, lambdaBce = 1 } = {}) {
  * @returns {Promise<TrainResult>}
  */
 export async function train({
-  loss, data, steps = 300, batch = 8, crop, seed = 1, lr = 0.01, channels = 8, edgePrior = 0.05,
+  loss, data, steps = 500, batch = 8, crop, seed = 1, lr = 0.02, channels = 8, edgePrior = 0.05,
   lambdaDice = 1, lambdaBce = 1, onStep,
 }) {
   const call = lossCall(loss, { lambdaDice, lambdaBce }); // throws first if segloss lacks the loss
   await ensureInit();
   const { images, edges, size } = data;
-  const side = crop ?? size;
+  const side = crop ?? Math.min(32, size);
   if (!Number.isInteger(side) || side < 1 || side > size) throw new RangeError(`train: crop must be an integer in [1, ${size}]; got ${crop}`);
   const S = side * side;
   // Output bias b = logit(prior) = ln(π/(1 − π)): start from the edge rate instead of p = 0.5.
