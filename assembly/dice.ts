@@ -129,11 +129,6 @@ export function diceScratchBytes(C: i32): i32 {
   if (tgt != TGT_SOFT) return g;
   return <f32>(p < g ? 1 : 0) + <f32>(p == g ? 0.5 : 0);
 }
-// p·s1 + s0 with (s1, s0) = (1, 0) or (0, 1): p or 1, exactly.
-// @ts-ignore: decorator
-@inline function vpower(p: v128, s1: v128, s0: v128): v128 {
-  return f32x4.add(f32x4.mul(p, s1), s0);
-}
 // @ts-ignore: decorator
 @inline function vmaskKeep(row: usize, o: usize): v128 {
   return i32x4.ne(loadU8x4(row + o), i32x4.splat(0));
@@ -238,8 +233,6 @@ export function diceScratchBytes(C: i32): i32 {
       // iff its bits are ≤ 0x3f800000 (−0 fails this, so a failure is
       // re-checked exactly by blockFlags); an index must be < C.
       let xBits = i32x4.splat(0), gBits = xBits;
-      // SP accumulates p·h with h = p (squared) or 1: h = p·sq1 + sq0, exact either way.
-      const sq1 = f32x4.splat(squared ? 1 : 0), sq0 = f32x4.splat(squared ? 0 : 1);
       const absMask = i32x4.splat(0x7fffffff);
       const keepAll = i32x4.splat(-1);
       // Two halves of 8 lanes (A: elements s..s+3, B: s+4..s+7) with their own
@@ -272,10 +265,13 @@ export function diceScratchBytes(C: i32): i32 {
           ga = v128.and(ga, ka); gb = v128.and(gb, kb);
         }
         iA = f32x4.add(iA, vinter(tgt, pa, ga)); iB = f32x4.add(iB, vinter(tgt, pb, gb));
-        pA = f32x4.add(pA, f32x4.mul(pa, vpower(pa, sq1, sq0)));
-        pB = f32x4.add(pB, f32x4.mul(pb, vpower(pb, sq1, sq0)));
-        gA = f32x4.add(gA, f32x4.mul(ga, vpower(ga, sq1, sq0)));
-        gB = f32x4.add(gB, f32x4.mul(gb, vpower(gb, sq1, sq0)));
+        if (squared) {
+          pA = f32x4.add(pA, f32x4.mul(pa, pa)); pB = f32x4.add(pB, f32x4.mul(pb, pb));
+          gA = f32x4.add(gA, f32x4.mul(ga, ga)); gB = f32x4.add(gB, f32x4.mul(gb, gb));
+        } else {
+          pA = f32x4.add(pA, pa); pB = f32x4.add(pB, pb);
+          gA = f32x4.add(gA, ga); gB = f32x4.add(gB, gb);
+        }
       }
       const ok = v128.and(i32x4.lt_u(xBits, i32x4.splat(0x7f800000)),
         isIndex(tgt) ? i32x4.lt_u(gBits, Cv) : i32x4.le_u(gBits, i32x4.splat(0x3f800000)));

@@ -58,8 +58,10 @@ function lossOfRatio(T: f64, transform: i32, gamma: f64): f64 {
     return -Math.log(T);
   }
   if (transform == TRANSFORM_LOGCOSH) {
-    lossDerivative = -Math.tanh(1 - T);
-    return Math.log(Math.cosh(1 - T));
+    // log cosh u = |u| + log1p(e^−2|u|) − log 2: no overflow of cosh for large |u|.
+    const u = 1 - T, a = Math.abs(u);
+    lossDerivative = -Math.tanh(u);
+    return a + Math.log1p(Math.exp(-2 * a)) - Math.LN2;
   }
   if (gamma != 1) {
     const u = 1 - T;

@@ -14,7 +14,7 @@ import {
   operand, checkNoOverlap, optionsObject, oneOf, finite, integer, parseShape, weights,
   type Operand, type Shape,
 } from './args.ts';
-import { stream, type Stream, type Chunk } from './driver.ts';
+import { stream, type Stream } from './driver.ts';
 import { runtime, type Runtime } from './runtime.ts';
 import type { ArrayArg } from './dice.ts';
 
@@ -33,7 +33,10 @@ export interface BceOptions {
   mask?: ArrayArg<Uint8Array>;
   /** Weight of the positive term, PyTorch's `pos_weight` (a scalar here). Finite, ≥ 0. Default 1. */
   posWeight?: number;
-  /** ε ∈ [0, 1): targets become g·(1 − ε) + ε/2, as Keras' `label_smoothing`. Default 0. */
+  /**
+   * ε ∈ [0, 1): targets become g·(1 − ε) + ε/2, as Keras' `label_smoothing`. Default 0. Applied after the
+   * balancing rule, which classifies the raw labels.
+   */
   labelSmoothing?: number;
   /**
    * Per-image class balancing. `'none'` (default); `'hed'` (Xie & Tu, HED): positive term × β, negative
@@ -103,6 +106,11 @@ const NEVER = 2;
  * and 1). With logits it is PyTorch's `BCEWithLogitsLoss` (pos_weight = posWeight), evaluated stably as
  * `a·g·softplus(−x) + b·(1 − g)·softplus(x)`, gradient `b(1 − g)σ(x) − a·g·σ(−x)`. Balancing follows HED
  * and RCF per image (see {@link BceOptions.balance}); posWeight multiplies the positive term on top.
+ * PyTorch's `BCELoss` has no pos_weight: with probabilities posWeight weights the positive term the same way.
+ *
+ * Losses are float32 per element (summed in float64 by blocks): the result is finite for every finite input
+ * as long as the element losses, about |x|·weight for huge logits, stay within float32 range (|x|·weight
+ * below ~1e35; logits of ±100 are far inside).
  *
  * @param input probabilities, or logits with `activation: 'sigmoid'` (Float32Array or WasmArray)
  * @param target labels in [0, 1]: Float32Array (soft labels) or Uint8Array (0/1), as long as input
@@ -165,7 +173,9 @@ export function bceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32A
  * Multi-class form (`activation: 'softmax'`, class ids in `target`): `FL = −α_y·(1 − p_y)^γ·log p_y` per
  * kept pixel, p = softmax over the C channels, α_y = `weight[y]` (1 by default); `'mean'` divides by the
  * number of kept pixels (not by Σα_y). Both are evaluated in the log domain: log p from log-sigmoid /
- * log-softmax, (1 − p_t)^γ as e^(γ·log(1 − p_t)) with 1 − p_t summed from non-negative terms.
+ * log-softmax, (1 − p_t)^γ as e^(γ·log(1 − p_t)) with 1 − p_t summed from non-negative terms; the
+ * gradients stay finite for every γ ≥ 0, also where 1 − p_t → 0. The float32 range note of
+ * {@link bceLoss} applies.
  *
  * @param input probabilities, or logits with `'sigmoid'` / `'softmax'` (Float32Array or WasmArray)
  * @param target binary forms: labels in [0, 1] (Float32Array or Uint8Array) like input; softmax: N × spatial class ids (Uint8Array, Uint16Array or Int32Array)
@@ -232,7 +242,7 @@ export function focalLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float3
 
 function parseMask(fn: string, value: unknown, shape: Shape, length: number, perElement: boolean, heap: Runtime['heap']): { m: Operand | undefined; maskMode: number } {
   if (value === undefined) return { m: undefined, maskMode: 0 };
-  const m = operand(fn, 'mask', value, [Uint8Array], heap);
+  const m = operand(fn, 'options.mask', value, [Uint8Array], heap);
   const pixels = shape.N * shape.S;
   if (m.length === pixels) return { m, maskMode: MASK_PIXEL };
   if (perElement && m.length === length) return { m, maskMode: MASK_ELEMENT };
@@ -244,25 +254,11 @@ function parseMask(fn: string, value: unknown, shape: Shape, length: number, per
 function parseGrad(fn: string, value: unknown, reduction: string, x: Operand,
   inputs: [string, Operand | undefined][], heap: Runtime['heap']): Operand | undefined {
   if (value === undefined) return undefined;
-  const grad = operand(fn, 'grad', value, [Float32Array], heap);
+  const grad = operand(fn, 'options.grad', value, [Float32Array], heap);
   if (reduction === 'none') throw new RangeError(`${fn}: options.grad needs reduction 'mean' or 'sum' (the gradient of a reduced loss)`);
   if (grad.length !== x.length) throw new RangeError(`${fn}: options.grad must have ${x.length} elements like input; got ${grad.length}`);
   checkNoOverlap(fn, 'options.grad', grad, inputs, heap);
   return grad;
-}
-
-/**
- * Tracks where a chunk starts along the spatial axis: stream() visits the samples in order and, within
- * a sample, consecutive row segments, so s0 restarts at 0 with every new first sample.
- */
-function chunkStarts(): (ch: Chunk) => number {
-  let n0 = -1, next = 0;
-  return (ch) => {
-    if (ch.n0 !== n0) { n0 = ch.n0; next = 0; }
-    const s0 = next;
-    next += ch.length;
-    return s0;
-  };
 }
 
 interface BinaryCall {
@@ -275,13 +271,26 @@ interface BinaryCall {
 function runBinary(rt: Runtime, fn: string, shape: Shape, x: Operand, g: Operand, m: Operand | undefined,
   grad: Operand | undefined, reduction: 'mean' | 'sum' | 'none', call: BinaryCall): number | Float32Array {
   const { kernels: k, workspace: ws, heap } = rt;
-  const { N, C, S } = shape;
+  const { N, C } = shape;
   // Every block this call needs is taken before any view is made.
   const counts = ws.get('bceCounts', N * C * 16);
   const stats = ws.get('bceStats', N * C * 8);
   const coef = ws.get('bceCoef', N * 16);
-  const losses = reduction === 'none' ? ws.get('bceLosses', x.length * 4) : 0;
   const scratch = ws.get('bceScratch', k.bceScratchBytes(C));
+  // Per-element losses: a heap block for this call only (a workspace slot would stay as large as the input).
+  const losses = reduction === 'none' ? heap.alloc(x.length * 4) : 0;
+  try {
+    return binaryPasses(rt, fn, shape, x, g, m, grad, reduction, call, { counts, stats, coef, losses, scratch });
+  } finally {
+    if (losses) heap.release(losses);
+  }
+}
+
+function binaryPasses(rt: Runtime, fn: string, shape: Shape, x: Operand, g: Operand, m: Operand | undefined,
+  grad: Operand | undefined, reduction: 'mean' | 'sum' | 'none', call: BinaryCall,
+  { counts, stats, coef, losses, scratch }: Record<'counts' | 'stats' | 'coef' | 'losses' | 'scratch', number>): number | Float32Array {
+  const { kernels: k, heap } = rt;
+  const { N, C, S } = shape;
   new Float64Array(heap.buffer(), counts, N * C * 2).fill(0);
   new Float64Array(heap.buffer(), stats, N * C).fill(0);
   const streams: (Stream | undefined)[] = [
@@ -309,9 +318,8 @@ function runBinary(rt: Runtime, fn: string, shape: Shape, x: Operand, g: Operand
   const coefView = new Float32Array(heap.buffer(), coef, N * 4);
   sampleWeights.forEach(([a, b], n) => coefView.set([a, b, a * scale, b * scale], n * 4));
 
-  const start = chunkStarts();
   stream(rt, shape, streams, grad, (ch) => {
-    const s0 = start(ch);
+    const { s0 } = ch;
     k.bceForward(ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, grad ? ch.out : 0,
       losses ? losses + (ch.n0 * C * S + s0) * 4 : 0, S, coef + ch.n0 * 16, stats + ch.n0 * C * 8, scratch,
       ch.samples, C, ch.length, ch.stride, call.kind, call.act, call.tgt, call.maskMode,
@@ -337,8 +345,20 @@ function runSoftmax(rt: Runtime, shape: Shape, x: Operand, t: Operand, m: Operan
   const counts = ws.get('bceCounts', N * 8);
   const stats = ws.get('bceStats', N * 8);
   const wPtr = ws.get('bceWeights', C * 4);
-  const losses = reduction === 'none' ? ws.get('bceLosses', N * S * 4) : 0;
   const scratch = ws.get('bceScratch', k.bceScratchBytes(C));
+  const losses = reduction === 'none' ? heap.alloc(N * S * 4) : 0;
+  try {
+    return softmaxPasses(rt, shape, x, t, m, grad, reduction, call, { counts, stats, wPtr, losses, scratch });
+  } finally {
+    if (losses) heap.release(losses);
+  }
+}
+
+function softmaxPasses(rt: Runtime, shape: Shape, x: Operand, t: Operand, m: Operand | undefined,
+  grad: Operand | undefined, reduction: 'mean' | 'sum' | 'none', call: SoftmaxCall,
+  { counts, stats, wPtr, losses, scratch }: Record<'counts' | 'stats' | 'wPtr' | 'losses' | 'scratch', number>): number | Float32Array {
+  const { kernels: k, heap } = rt;
+  const { N, C, S } = shape;
   new Float64Array(heap.buffer(), counts, N).fill(0);
   new Float64Array(heap.buffer(), stats, N).fill(0);
   const streams: (Stream | undefined)[] = [{ op: x, rows: C }, { op: t, rows: 1 }, m && { op: m, rows: 1 }];
@@ -356,9 +376,8 @@ function runSoftmax(rt: Runtime, shape: Shape, x: Operand, t: Operand, m: Operan
   const w = new Float32Array(heap.buffer(), wPtr, C);
   if (call.classWeights) w.set(call.classWeights); else w.fill(1);
 
-  const start = chunkStarts();
   stream(rt, shape, streams, grad, (ch) => {
-    const s0 = start(ch);
+    const { s0 } = ch;
     k.focalSoftmaxForward(ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, grad ? ch.out : 0,
       losses ? losses + (ch.n0 * S + s0) * 4 : 0, S, wPtr, stats + ch.n0 * 8, scratch,
       ch.samples, C, ch.length, ch.stride, call.tgt, call.maskMode, call.ignore, call.hasIgnore, call.gamma, scale);

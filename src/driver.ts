@@ -26,6 +26,8 @@ export interface Chunk {
   /** First sample of the call, and how many samples it covers. */
   readonly n0: number;
   readonly samples: number;
+  /** First element of each row covered by the call. */
+  readonly s0: number;
   /** Elements per row in this call, and the distance between rows. */
   readonly length: number;
   readonly stride: number;
@@ -44,7 +46,7 @@ export function stream(
   const direct = streams.every((s) => !s || s.op.wasm) && (!out || out.wasm);
   if (direct) {
     kernel({
-      n0: 0, samples: N, length: S, stride: S,
+      n0: 0, samples: N, s0: 0, length: S, stride: S,
       ptrs: streams.map((s) => (s && s.op.wasm ? s.op.ptr : 0)),
       out: out && out.wasm ? out.ptr : 0,
     });
@@ -77,7 +79,7 @@ export function stream(
           dst.set(src.subarray(from, from + length), r * stride);
         }
       });
-      kernel({ n0, samples: count, length, stride, ptrs: staging.map((p) => p ?? 0), out: outPtr });
+      kernel({ n0, samples: count, s0, length, stride, ptrs: staging.map((p) => p ?? 0), out: outPtr });
       if (outArray) {
         const staged = new Float32Array(buffer, outPtr, count * C * stride);
         if (length === S) outArray.set(staged, n0 * C * S);

@@ -7,6 +7,9 @@ export {
   type DiceOptions, type TverskyOptions, type GeneralizedDiceOptions, type RegionOptions,
   type LossFromStatsOptions, type ArrayArg, type TargetArg,
 } from './dice.ts';
-export { diceLossReference, type DiceResult as DiceReferenceResult } from './reference/dice.ts';
+export {
+  diceLossReference, tverskyLossReference, generalizedDiceLossReference,
+  type DiceResult as DiceReferenceResult, type TverskyReferenceOptions, type GeneralizedDiceReferenceOptions,
+} from './reference/dice.ts';
 export { bceLoss, focalLoss, bceLossReference, focalLossReference, type BceOptions, type FocalOptions } from './bce.ts';
 export { confusion, diceScore, iouScore, precision, recall, fbetaScore, confusionReference, scoreReference, type ConfusionOptions, type Confusion, type ConfusionCounts, type ScoreOptions, type FbetaOptions, type ScoreFunction, type ScoreAverage, type ScoreEmpty, type MetricTarget, type ConfusionReferenceOptions, type ScoreReferenceOptions, type ScoreName } from './metrics.ts';

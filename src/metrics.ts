@@ -29,7 +29,7 @@ export interface ConfusionOptions {
   activation?: 'none' | 'sigmoid' | 'softmax';
   /** `'dense'` (target laid out like input, default) or `'indices'` (one class id per pixel, one-hot over the channels). */
   target?: 'dense' | 'indices';
-  /** With `target: 'indices'`: pixels with this label count nowhere (not even as true negatives). */
+  /** With `target: 'indices'`: pixels with this label count nowhere, not even as true negatives (smp's `get_stats`; also when it is a class in [0, C)). */
   ignoreIndex?: number;
   /** 0 = the element counts nowhere. `N × spatial` bytes (broadcast over channels) or as long as input (not with softmax). */
   mask?: ArrayArg<Uint8Array>;

@@ -31,7 +31,7 @@ describe('bceLoss errors', () => {
     expectError((grad) => bceLoss(new Float64Array(4) as unknown as Float32Array, g4(), { grad }), TypeError, /input must be a Float32Array.*got Float64Array/);
     expectError((grad) => bceLoss(p4(), new Int32Array(4) as unknown as Uint8Array, { grad }), TypeError, /target must be a Float32Array or Uint8Array/);
     expectError((grad) => bceLoss(p4(), new Float32Array(3), { grad }), RangeError, /target must have 4 elements like input; got 3/);
-    expectError((grad) => bceLoss(p4(), g4(), 'mean' as unknown as object), TypeError, /options must be an object/);
+    expectError(() => bceLoss(p4(), g4(), 'mean' as unknown as object), TypeError, /options must be an object/);
   });
 
   it('non-finite inputs, probabilities outside [0, 1], targets outside [0, 1]', () => {

@@ -395,7 +395,7 @@ describe('Wasm kernels against the float64 references', () => {
     }
   });
 
-  it('nothing kept: mean is 0 and the gradient is 0', () => {
+  it('nothing kept (or nothing at all): mean is 0 and the gradient is 0', () => {
     const grad = new Float32Array(5).fill(7);
     expect(bceLoss(new Float32Array(5).fill(0.3), new Float32Array(5), { mask: new Uint8Array(5), grad })).toBe(0);
     expect(Array.from(grad)).toEqual([0, 0, 0, 0, 0]);
@@ -406,6 +406,11 @@ describe('Wasm kernels against the float64 references', () => {
     grad.fill(7);
     expect(focalLoss(new Float32Array(5), new Uint8Array([9]), { activation: 'softmax', shape: [1, 5, 1], ignoreIndex: 9, grad })).toBe(0);
     expect(Array.from(grad)).toEqual([0, 0, 0, 0, 0]);
+    // Empty input.
+    const empty = new Float32Array(0);
+    expect(bceLoss(empty, empty, { grad: new Float32Array(0) })).toBe(0);
+    expect(bceLoss(empty, empty, { reduction: 'none' })).toEqual(new Float32Array(0));
+    expect(focalLoss(empty, new Uint8Array(0), { activation: 'sigmoid', reduction: 'sum' })).toBe(0);
   });
 });
 
@@ -456,7 +461,7 @@ function largeCases(): { fn: 'bce' | 'focal'; c: Case; o: BceOptions | FocalOpti
     { fn: 'bce', c: probCase, o: { activation: 'none' } },
     { fn: 'focal', c: randomFocalCase(rng, bceShape, { activation: 'sigmoid' }), o: { activation: 'sigmoid', gamma: 2 } },
     { fn: 'focal', c: randomFocalCase(rng, [1, 2, 33_001], { activation: 'none' }), o: { activation: 'none', gamma: 0.5, alpha: null } },
-    { fn: 'focal', c: { ...randomFocalCase(rng, smShape, sm), mask: randomMask(rng, smShape, false) }, o: { ...sm, weight: [1, 0.5, 2] } },
+    { fn: 'focal', c: { ...randomFocalCase(rng, smShape, sm), mask: randomMask(rng, smShape, false) }, o: { ...sm, weight: [1, 0.5, 2] } as FocalOptions },
   ];
 }
 

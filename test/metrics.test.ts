@@ -51,7 +51,8 @@ const TARGET_VARIANTS: readonly (readonly [TargetKind, IgnoreKind])[] = [
   ['f32', 'none'], ['u8', 'none'],
   ...(['idx-u8', 'idx-u16', 'idx-i32'] as const).flatMap((t) => (['none', 'in-range', 'out-of-range'] as const).map((i) => [t, i] as const)),
 ];
-const THRESHOLDS = [undefined, 0, 0.3, 0.5, 0.75, 1, 0.123456789] as const;
+// float32(0.3) > 0.3 but float32(0.7) < 0.7: the cutoff must round the threshold up, not to nearest.
+const THRESHOLDS = [undefined, 0, 0.3, 0.5, 0.7, 0.75, 1, 0.123456789] as const;
 
 interface Spec {
   activation: Activation; target: TargetKind; ignore: IgnoreKind; mask: MaskKind;
@@ -225,6 +226,9 @@ describe('confusion equals the reference exactly', () => {
     // t = 0.3 is not a float32: fround(0.3) = 0.30000001192… ≥ 0.3 counts, its predecessor 0.29999998… does not.
     const [under] = f32Neighbours(Math.fround(0.3));
     expect(plain(confusion(new Float32Array([Math.fround(0.3), under]), new Float32Array([1, 1]), { threshold: 0.3 })).tp).toEqual([1]);
+    // t = 0.7: fround(0.7) = 0.69999998… < 0.7 does not count, its successor 0.70000004… does.
+    const [, over] = f32Neighbours(Math.fround(0.7));
+    expect(plain(confusion(new Float32Array([Math.fround(0.7), over]), new Float32Array([1, 1]), { threshold: 0.7 })).tp).toEqual([1]);
     // sigmoid, t = 0.5: σ(0) = σ(−0) = 1/2 counts; σ(−1e−45) < 1/2 does not.
     const z = new Float32Array([0, -0, -1e-45]);
     expect(plain(confusion(z, new Float32Array([1, 1, 1]), { activation: 'sigmoid' })).tp).toEqual([2]);

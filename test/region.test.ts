@@ -394,9 +394,12 @@ describe('published identities and properties', () => {
         tverskyLoss(p, p, { ...base, softLabel: true, alpha: 0.8, beta: 0.8 }),
       ];
       f.add(losses.every((l) => Math.abs(l) <= 1e-6) ? null : `losses ${losses.join(', ')} at p = g, shape ${shape}`);
-      // At p = g every element is a tie, where ∂I/∂p = ½: compare with the reference's gradient.
+      // At p = g every element is a tie, where ∂I/∂p = ½: the gradient ½·∂L/∂I + ∂L/∂SP is
+      // 0 up to the smoothing, the float32 one 0 to a few ulp of its two terms.
       const ref = diceLossReference(p, p, { ...base, softLabel: true }).grad!;
-      f.add(Array.from(grad).every((v, i) => Math.abs(v - ref[i]!) <= 1e-5 * maxAbs(ref) + 64 * F32_EPS * Math.abs(ref[i]!)) ? null : `gradient at p = g, shape ${shape}`);
+      const terms = regionGradientScale('dice', p, p, { ...base, softLabel: true });
+      const i = Array.from(grad).findIndex((v, k) => !(Math.abs(v - ref[k]!) <= 1e-5 * maxAbs(ref) + 64 * F32_EPS * terms[k]!));
+      f.add(i < 0 ? null : `gradient at p = g, shape ${shape}: grad[${i}] = ${grad[i]}, reference ${ref[i]}, terms ${terms[i]}`);
       if (p.some((v) => v > 0 && v < 1)) {
         const plain = diceLoss(p, p, { ...base, smoothNr: 0, smoothDr: 0 });
         f.add(plain > 1e-4 ? null : `plain Dice at soft p = g is ${plain}, expected > 0`);
@@ -449,6 +452,59 @@ describe('published identities and properties', () => {
     expect(diceLoss(new Float32Array([1, 0]), new Float32Array([0, 1]), { smoothNr: 0, smoothDr: 0, transform: 'log', grad }))
       .toBeCloseTo(-Math.log(1e-7), 6);
     expect(Array.from(grad)).toEqual([0, 0]);
+  });
+
+  it('0/0 (nothing predicted or labelled, or everything masked; no smoothing) is a perfect match for every loss and transform: loss 0, gradient 0', () => {
+    const calls: [string, (p: Float32Array, g: Float32Array, o: RegionOptions) => number | Float64Array][] = [
+      ['dice', (p, g, o) => diceLoss(p, g, o)],
+      ['dice log', (p, g, o) => diceLoss(p, g, { ...o, transform: 'log' })],
+      ['dice logcosh', (p, g, o) => diceLoss(p, g, { ...o, transform: 'logcosh' })],
+      ['jaccard log', (p, g, o) => diceLoss(p, g, { ...o, jaccard: true, transform: 'log' })],
+      ['tversky', (p, g, o) => tverskyLoss(p, g, { ...o, alpha: 0.3, beta: 0.7 })],
+      ['focal tversky', (p, g, o) => tverskyLoss(p, g, { ...o, gamma: 0.75 })],
+      ['generalized dice', (p, g, o) => generalizedDiceLoss(p, g, o)],
+      ['generalized dice uniform', (p, g, o) => generalizedDiceLoss(p, g, { ...o, weightType: 'uniform' })],
+    ];
+    for (const [name, call] of calls) {
+      for (const masked of [false, true]) {
+        const p = new Float32Array(12).fill(masked ? 0.3 : 0);
+        const g = new Float32Array(12).fill(masked ? 1 : 0);
+        const o: RegionOptions = { shape: [2, 2, 3], smoothNr: 0, smoothDr: 0, ...(masked ? { mask: new Uint8Array(6) } : {}) };
+        const grad = new Float32Array(12).fill(NaN);
+        expect(call(p, g, { ...o, grad } as RegionOptions), `${name}, masked ${masked}`).toBe(0);
+        expect(Array.from(grad), `${name}, masked ${masked}`).toEqual(new Array(12).fill(0));
+      }
+    }
+  });
+
+  it('absurd smoothing (smoothNr = 1, smoothDr = 0, a near-empty prediction): finite gradients with the reference signs', () => {
+    // Σp = 1e-20: the exact coefficients (∝ 1/D²) reach 1e40, beyond float32; the kernel clamps them at ±1e30.
+    const input = new Float32Array([1e-20, 0, 0.5, 0.25]);
+    const target = new Float32Array([0, 0, 1, 1]);
+    const o = { shape: [1, 2, 2], smoothNr: 1, smoothDr: 0 } as const;
+    for (const kind of KINDS) {
+      const extra: Extra = kind === 'tversky' ? { alpha: 0.7, beta: 0.3 } : kind === 'generalizedDice' ? { weightType: 'uniform' } : {};
+      const options = { ...o, ...extra };
+      const grad = new Float32Array(4);
+      const loss = kind === 'dice' ? diceLoss(input, target, { ...options, grad })
+        : kind === 'tversky' ? tverskyLoss(input, target, { ...options, grad }) : generalizedDiceLoss(input, target, { ...options, grad });
+      const ref = REFERENCE[kind](input, target, options);
+      expect(Math.abs(loss - (ref.loss as number)), kind).toBeLessThanOrEqual(lossTolerance(Math.abs(ref.loss as number)));
+      expect(Array.from(grad).every(Number.isFinite), kind).toBe(true);
+      expect(Array.from(grad).map(Math.sign), kind).toEqual(Array.from(ref.grad!).map(Math.sign));
+    }
+  });
+
+  it('logcosh of a ratio far from 1 is finite: log cosh(u) = |u| + log1p(e^−2|u|) − log 2 where cosh(u) overflows', () => {
+    // smoothNr = 1 over a denominator of 1e-4 (smoothDr = 0): T = 1e4, u = 1 − T = −9999, where
+    // cosh(u) overflows float64 (|u| > 710) but log cosh(u) = 9999 − log 2. The gradient is
+    // −tanh(1 − T)·dT/dp = 1·(−Nm/D²) = −1e8.
+    // (Fails while assembly/region.ts computes Math.log(Math.cosh(1 - T)): the loss is Infinity.)
+    const grad = new Float32Array(1);
+    const loss = diceLoss(new Float32Array([1e-4]), new Float32Array([0]), { smoothNr: 1, smoothDr: 0, transform: 'logcosh', grad });
+    const T = 1 / Math.fround(1e-4);
+    expect(Math.abs(loss - (T - 1 - Math.LN2))).toBeLessThanOrEqual(lossTolerance(T));
+    expect(Math.abs(grad[0]! + T * T) / (T * T)).toBeLessThanOrEqual(1e-6);
   });
 
   it('generalized Dice: a class with an empty target takes the largest finite weight of its row (of the batch with batch)', () => {
