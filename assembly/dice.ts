@@ -25,6 +25,7 @@
 import {
   vexp, sexp, kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax, pmin,
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
+  vsigmoidNegFromTail, ssigmoidNegFromTail, vlog1pWith, slog1pWith, vbceLogitsSlope, sbceLogitsSlope,
 } from './simd';
 
 export const ACT_NONE = 0;
@@ -47,8 +48,9 @@ export const BLOCK: i32 = 1024;
 const FLAG_INPUT: i32 = 1;  // NaN or ±Infinity in the input
 const FLAG_TARGET: i32 = 2; // dense target outside [0, 1], or index outside [0, C)
 
-// Scalar build: the 8 lanes of the three accumulators (I, SP, SG).
-const LANES: usize = memory.data(3 * 8 * 4, 16);
+// Scalar build: the 8 lanes of the three accumulators (I, SP, SG), and of the
+// four BCE accumulators of diceBceSums (BP, BN, K, NP).
+const LANES: usize = memory.data(7 * 8 * 4, 16);
 
 // ---------------------------------------------------------------- scratch ---
 // Per call, the bindings provide `diceScratchBytes(C)` bytes of scratch, all
@@ -208,9 +210,14 @@ export function diceScratchBytes(C: i32): i32 {
 // -------------------------------------------------------------- pass 1 ----
 // Adds the sums of rows [from, to) of one sample into stats (f64, [C][3]).
 // `vector`: the SIMD form, for a block whose length is a multiple of 8.
+// `bce` (diceBceSums: sigmoid logits, dense targets): stats are [C][7], and
+// each entry also gets the BCE sums over its kept elements
+//   BP = Σ g·softplus(−x) = Σ −g·log p,  BN = Σ (1 − g)·softplus(x) = Σ −(1 − g)·log(1 − p),
+//   K = #kept,  NP = #kept with g ≥ 0.5 (HED's positives),
+// with σ(x) and log1p(e^−|x|) from the same t = e^−|x|, u = 1 + t, r = 1/u.
 // @ts-ignore: decorator
 @inline function sumsBlock(
-  act: i32, tgt: i32, maskMode: i32, vector: bool,
+  act: i32, tgt: i32, maskMode: i32, vector: bool, bce: bool,
   x: usize, g: usize, m: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, squared: bool, stats: usize, scratch: usize,
 ): i32 {
@@ -223,11 +230,14 @@ export function diceScratchBytes(C: i32): i32 {
     const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
     const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
     let sI: f64 = 0, sP: f64 = 0, sG: f64 = 0;
+    let sBP: f64 = 0, sBN: f64 = 0, sK: f64 = 0, sNP: f64 = 0;
     if (ASC_FEATURE_SIMD && vector) {
       const one = kConst(K_ONE);
       const cv = i32x4.splat(c), Cv = i32x4.splat(C), ign = i32x4.splat(ignore);
       const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
       let iA = kConst(K_ZERO), iB = iA, pA = iA, pB = iA, gA = iA, gB = iA;
+      let bpA = i32x4.splat(0), bpB = bpA, bnA = bpA, bnB = bpA, kA = bpA, kB = bpA, npA = bpA, npB = bpA;
+      const half = f32x4.splat(0.5);
       // Validation rides along as unsigned maxima of bit patterns: |x| as bits
       // is ≥ 0x7f800000 only for ±Infinity and NaN; a target g is in [0, 1]
       // iff its bits are ≤ 0x3f800000 (−0 fails this, so a failure is
@@ -246,7 +256,16 @@ export function diceScratchBytes(C: i32): i32 {
           xA = v128.load(xr + (s << 2)); xB = v128.load(xr + (s << 2), 16);
           xBits = i32x4.max_u(xBits, i32x4.max_u(v128.and(xA, absMask), v128.and(xB, absMask)));
         }
-        let pa = vprob(act, xA), pb = vprob(act, xB);
+        let pa: v128, pb: v128, l1a = i32x4.splat(0), l1b = l1a;
+        if (bce) {
+          const ta = vexpNegAbs(xA), tb = vexpNegAbs(xB);
+          const ua = f32x4.add(one, ta), ub = f32x4.add(one, tb);
+          const ra = f32x4.div(one, ua), rb = f32x4.div(one, ub);
+          pa = vsigmoidFromTail(xA, ta, ra); pb = vsigmoidFromTail(xB, tb, rb);
+          l1a = vlog1pWith(ta, ua, ra); l1b = vlog1pWith(tb, ub, rb);
+        } else {
+          pa = vprob(act, xA); pb = vprob(act, xB);
+        }
         let ka = keepAll, kb = keepAll;
         let ga: v128, gb: v128;
         if (isIndex(tgt)) {
@@ -272,6 +291,19 @@ export function diceScratchBytes(C: i32): i32 {
           pA = f32x4.add(pA, pa); pB = f32x4.add(pB, pb);
           gA = f32x4.add(gA, ga); gB = f32x4.add(gB, gb);
         }
+        if (bce) {
+          // g (zero where not kept) times −log p; (1 − g)·(−log(1 − p)) masked.
+          bpA = f32x4.add(bpA, f32x4.mul(ga, vsoftplusWith(f32x4.neg(xA), l1a)));
+          bpB = f32x4.add(bpB, f32x4.mul(gb, vsoftplusWith(f32x4.neg(xB), l1b)));
+          let na = f32x4.mul(f32x4.sub(one, ga), vsoftplusWith(xA, l1a));
+          let nb = f32x4.mul(f32x4.sub(one, gb), vsoftplusWith(xB, l1b));
+          let ca = one, cb = one;
+          if (maskMode != MASK_NONE) { na = v128.and(na, ka); nb = v128.and(nb, kb); ca = v128.and(one, ka); cb = v128.and(one, kb); }
+          bnA = f32x4.add(bnA, na); bnB = f32x4.add(bnB, nb);
+          kA = f32x4.add(kA, ca); kB = f32x4.add(kB, cb);
+          npA = f32x4.add(npA, v128.and(one, f32x4.ge(ga, half)));
+          npB = f32x4.add(npB, v128.and(one, f32x4.ge(gb, half)));
+        }
       }
       const ok = v128.and(i32x4.lt_u(xBits, i32x4.splat(0x7f800000)),
         isIndex(tgt) ? i32x4.lt_u(gBits, Cv) : i32x4.le_u(gBits, i32x4.splat(0x3f800000)));
@@ -282,18 +314,30 @@ export function diceScratchBytes(C: i32): i32 {
       sI = lanesToF64(f32x4.add(iA, iB));
       sP = lanesToF64(f32x4.add(pA, pB));
       sG = lanesToF64(f32x4.add(gA, gB));
+      if (bce) {
+        sBP = lanesToF64(f32x4.add(bpA, bpB));
+        sBN = lanesToF64(f32x4.add(bnA, bnB));
+        sK = lanesToF64(f32x4.add(kA, kB));
+        sNP = lanesToF64(f32x4.add(npA, npB));
+      }
     } else {
-      memory.fill(LANES, 0, 3 * 8 * 4);
+      memory.fill(LANES, 0, (bce ? 7 : 3) * 8 * 4);
       for (let s = from; s < to; s++) {
         const k = (s - from) & 7;
         let keep = true;
-        let p: f32, gv: f32;
+        let p: f32, gv: f32, xv: f32 = 0, l1: f32 = 0;
         if (act == ACT_SOFTMAX) {
           p = load<f32>(er + (s << 2));
         } else {
-          const xv = load<f32>(xr + (s << 2));
+          xv = load<f32>(xr + (s << 2));
           if (xv - xv != 0) flags |= FLAG_INPUT;
-          p = sprob(act, xv);
+          if (bce) {
+            const t = sexpNegAbs(xv), u = <f32>1.0 + t, r = <f32>1.0 / u;
+            p = ssigmoidFromTail(xv, t, r);
+            l1 = slog1pWith(t, u, r);
+          } else {
+            p = sprob(act, xv);
+          }
         }
         if (isIndex(tgt)) {
           const t = sindex(tgt, gr, s);
@@ -311,18 +355,43 @@ export function diceScratchBytes(C: i32): i32 {
         store<f32>(lane, load<f32>(lane) + sinter(tgt, p, gv));
         store<f32>(lane, load<f32>(lane, 32) + p * (squared ? p : 1), 32);
         store<f32>(lane, load<f32>(lane, 64) + gv * (squared ? gv : 1), 64);
+        if (bce) {
+          store<f32>(lane, load<f32>(lane, 96) + gv * ssoftplusWith(-xv, l1), 96);
+          store<f32>(lane, load<f32>(lane, 128) + (keep ? (<f32>1.0 - gv) * ssoftplusWith(xv, l1) : <f32>0), 128);
+          store<f32>(lane, load<f32>(lane, 160) + (keep ? <f32>1 : <f32>0), 160);
+          store<f32>(lane, load<f32>(lane, 192) + (gv >= <f32>0.5 ? <f32>1 : <f32>0), 192);
+        }
       }
       sI = lanesToF64Scalar(LANES);
       sP = lanesToF64Scalar(LANES + 32);
       sG = lanesToF64Scalar(LANES + 64);
+      if (bce) {
+        sBP = lanesToF64Scalar(LANES + 96);
+        sBN = lanesToF64Scalar(LANES + 128);
+        sK = lanesToF64Scalar(LANES + 160);
+        sNP = lanesToF64Scalar(LANES + 192);
+      }
     }
-    const st = stats + <usize>c * 24;
+    const st = stats + <usize>c * (bce ? 56 : 24);
     store<f64>(st, load<f64>(st) + sI);
     store<f64>(st, load<f64>(st, 8) + sP, 8);
     store<f64>(st, load<f64>(st, 16) + sG, 16);
+    if (bce) {
+      store<f64>(st, load<f64>(st, 24) + sBP, 24);
+      store<f64>(st, load<f64>(st, 32) + sBN, 32);
+      store<f64>(st, load<f64>(st, 40) + sK, 40);
+      store<f64>(st, load<f64>(st, 48) + sNP, 48);
+    }
   }
   return flags;
 }
+
+// softplus(y) = max(y, 0) + log1p(e^−|y|), given l1 = log1p(e^−|x|) with |x| = |y|
+// (simd.ts "logistic": softplus(−x) = −log σ(x), softplus(x) = −log(1 − σ(x))).
+// @ts-ignore: decorator
+@inline function vsoftplusWith(y: v128, l1: v128): v128 { return f32x4.add(f32x4.pmax(kConst(K_ZERO), y), l1); }
+// @ts-ignore: decorator
+@inline function ssoftplusWith(y: f32, l1: f32): f32 { return pmax(0, y) + l1; }
 
 // Σ of the four lanes in f64, in lane order.
 // @ts-ignore: decorator
@@ -363,9 +432,12 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
 // then the activation's chain rule: none dL/dx = q; sigmoid dL/dx = q·σ'(x);
 // softmax dL/dx_k = p_k·(q_k − Σ_c p_c·q_c) over the channels of the pixel.
 // coef holds (A, B1, B2) as f32 for every channel of the sample, [C][3].
+// `bce` (diceBceGradient, sigmoid): coef is [C][5], (A, B1, B2, BA, BB), and
+// BCE's dℓ/dx = BB·(1 − g)·σ(x) − BA·g·σ(−x) is added to the Dice part
+// (zero where the element is not kept).
 // @ts-ignore: decorator
 @inline function gradBlock(
-  act: i32, tgt: i32, maskMode: i32, vector: bool,
+  act: i32, tgt: i32, maskMode: i32, vector: bool, bce: bool,
   x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, coef: usize, scratch: usize,
 ): void {
@@ -393,16 +465,17 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       const er = E + <usize>c * BLOCK * 4 - rel;
       const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
       const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
-      const cf = coef + <usize>c * 12;
+      const cf = coef + <usize>c * (bce ? 20 : 12);
       if (ASC_FEATURE_SIMD && vector) {
         const A = f32x4.splat(load<f32>(cf)), B1 = f32x4.splat(load<f32>(cf, 4)), B2 = f32x4.splat(load<f32>(cf, 8));
+        const BA = f32x4.splat(bce ? load<f32>(cf, 12) : <f32>0), BB = f32x4.splat(bce ? load<f32>(cf, 16) : <f32>0);
         const one = kConst(K_ONE);
         const cv = i32x4.splat(c), ign = i32x4.splat(ignore);
         const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
         const keepAll = i32x4.splat(-1);
         for (let s = from; s < to; s += 4) {
           let keep = keepAll;
-          let p: v128, slope: v128 = one, gv: v128;
+          let p: v128, slope: v128 = one, gv: v128, pNeg: v128 = one;
           if (act == ACT_SOFTMAX) {
             p = v128.load(er + (s << 2));
           } else {
@@ -411,6 +484,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
               const t = vexpNegAbs(xv), r = f32x4.div(one, f32x4.add(one, t));
               p = vsigmoidFromTail(xv, t, r);
               slope = vsigmoidSlopeFromTail(t, r);
+              if (bce) pNeg = vsigmoidNegFromTail(xv, t, r);
             } else p = xv;
           }
           if (isIndex(tgt)) {
@@ -436,15 +510,20 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
               v128.store(PN + j, f32x4.add(v128.load(PN + j), v128.andnot(p, isArg)));
               v128.store(TN + j, f32x4.add(v128.load(TN + j), v128.andnot(f32x4.mul(p, q), isArg)));
             }
+          } else if (bce) {
+            let db = vbceLogitsSlope(gv, BA, BB, p, pNeg);
+            if (maskMode != MASK_NONE) db = v128.and(db, keep);
+            v128.store(orow + (s << 2), f32x4.add(f32x4.mul(q, slope), db));
           } else {
             v128.store(orow + (s << 2), act == ACT_SIGMOID ? f32x4.mul(q, slope) : q);
           }
         }
       } else {
         const A = load<f32>(cf), B1 = load<f32>(cf, 4), B2 = load<f32>(cf, 8);
+        const BA: f32 = bce ? load<f32>(cf, 12) : 0, BB: f32 = bce ? load<f32>(cf, 16) : 0;
         for (let s = from; s < to; s++) {
           let keep = true;
-          let p: f32, slope: f32 = 1, gv: f32;
+          let p: f32, slope: f32 = 1, gv: f32, pNeg: f32 = 1;
           if (act == ACT_SOFTMAX) {
             p = load<f32>(er + (s << 2));
           } else {
@@ -453,6 +532,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
               const t = sexpNegAbs(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
               p = ssigmoidFromTail(xv, t, r);
               slope = ssigmoidSlopeFromTail(t, r);
+              if (bce) pNeg = ssigmoidNegFromTail(xv, t, r);
             } else p = xv;
           }
           if (isIndex(tgt)) {
@@ -477,6 +557,8 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
               store<f32>(PN + j, load<f32>(PN + j) + (isArg ? 0 : p));
               store<f32>(TN + j, load<f32>(TN + j) + (isArg ? 0 : p * q));
             }
+          } else if (bce) {
+            store<f32>(orow + (s << 2), q * slope + (keep ? sbceLogitsSlope(gv, BA, BB, p, pNeg) : <f32>0));
           } else {
             store<f32>(orow + (s << 2), act == ACT_SIGMOID ? q * slope : q);
           }
@@ -503,15 +585,15 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
 // The scalar forms as ordinary functions with run-time options: the scalar
 // build runs them everywhere and the SIMD build on row tails, so one copy each
 // serves every specialisation (inlining them too would only grow the module).
-function sumsBlockScalar(act: i32, tgt: i32, maskMode: i32,
+function sumsBlockScalar(act: i32, tgt: i32, maskMode: i32, bce: bool,
   x: usize, g: usize, m: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, squared: bool, stats: usize, scratch: usize): i32 {
-  return sumsBlock(act, tgt, maskMode, false, x, g, m, stride, C, from, to, ignore, hasIgnore, squared, stats, scratch);
+  return sumsBlock(act, tgt, maskMode, false, bce, x, g, m, stride, C, from, to, ignore, hasIgnore, squared, stats, scratch);
 }
-function gradBlockScalar(act: i32, tgt: i32, maskMode: i32,
+function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, bce: bool,
   x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, coef: usize, scratch: usize): void {
-  gradBlock(act, tgt, maskMode, false, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
+  gradBlock(act, tgt, maskMode, false, bce, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
 }
 
 // -------------------------------------------------------------- drivers ---
@@ -529,7 +611,7 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32,
 }
 
 // @ts-ignore: decorator
-@inline function sumsAll(act: i32, tgt: i32, masked: bool,
+@inline function sumsAll(act: i32, tgt: i32, masked: bool, bce: bool,
   x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
   let flags = 0;
@@ -538,22 +620,22 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32,
   for (let n = 0; n < N; n++) {
     const xn = x + <usize>n * C * stride * 4;
     const gn = sampleTargetRow(tgt, g, n, C, stride), mn = sampleMaskRow(mm, m, n, C, stride);
-    const sn = stats + <usize>n * C * 24;
+    const sn = stats + <usize>n * C * (bce ? 56 : 24);
     for (let b: usize = 0; b < main; b += BLOCK) {
       const e = b + BLOCK < main ? b + BLOCK : main;
       flags |= ASC_FEATURE_SIMD
-        ? sumsBlock(act, tgt, mm, true, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, sn, scratch)
-        : sumsBlockScalar(act, tgt, mm, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, sn, scratch);
+        ? sumsBlock(act, tgt, mm, true, bce, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, sn, scratch)
+        : sumsBlockScalar(act, tgt, mm, bce, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, sn, scratch);
     }
     if (main < <usize>L) {
-      flags |= sumsBlockScalar(act, tgt, mm, xn, gn, mn, stride, C, main, L, ignore, hasIgnore, squared, sn, scratch);
+      flags |= sumsBlockScalar(act, tgt, mm, bce, xn, gn, mn, stride, C, main, L, ignore, hasIgnore, squared, sn, scratch);
     }
   }
   return flags;
 }
 
 // @ts-ignore: decorator
-@inline function gradAll(act: i32, tgt: i32, masked: bool,
+@inline function gradAll(act: i32, tgt: i32, masked: bool, bce: bool,
   x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: usize, maskMode: i32, ignore: i32, hasIgnore: bool, coefStride: usize): void {
   const main = <usize>(L & ~7);
@@ -564,11 +646,11 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32,
     const cn = coef + <usize>n * coefStride;
     for (let b: usize = 0; b < main; b += BLOCK) {
       const e = b + BLOCK < main ? b + BLOCK : main;
-      if (ASC_FEATURE_SIMD) gradBlock(act, tgt, mm, true, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
-      else gradBlockScalar(act, tgt, mm, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
+      if (ASC_FEATURE_SIMD) gradBlock(act, tgt, mm, true, bce, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
+      else gradBlockScalar(act, tgt, mm, bce, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
     }
     if (main < <usize>L) {
-      gradBlockScalar(act, tgt, mm, xn, gn, mn, on, stride, C, main, L, ignore, hasIgnore, cn, scratch);
+      gradBlockScalar(act, tgt, mm, bce, xn, gn, mn, on, stride, C, main, L, ignore, hasIgnore, cn, scratch);
     }
   }
 }
@@ -602,8 +684,8 @@ export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: us
 // @ts-ignore: decorator
 @inline function sumsMask(act: i32, tgt: i32, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
-  if (maskMode == MASK_NONE) return sumsAll(act, tgt, false, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  return sumsAll(act, tgt, true, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  if (maskMode == MASK_NONE) return sumsAll(act, tgt, false, false, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  return sumsAll(act, tgt, true, false, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
 }
 
 /**
@@ -631,6 +713,45 @@ export function diceGradient(x: usize, g: usize, m: usize, out: usize, coef: usi
 // @ts-ignore: decorator
 @inline function gradMask(act: i32, tgt: i32, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  if (maskMode == MASK_NONE) gradAll(act, tgt, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else gradAll(act, tgt, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (maskMode == MASK_NONE) gradAll(act, tgt, false, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else gradAll(act, tgt, true, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+}
+
+// ------------------------------------------------------ Dice + BCE exports ---
+// MONAI's DiceCELoss for sigmoid logits and dense targets: one read of the
+// data for both losses' sums (pass 1), one write of the summed gradient
+// (pass 2). Four specialisations: (f32 | u8 target) × (masked?).
+
+/**
+ * Pass 1 of diceBceLoss: adds, for every (sample, channel), (I, SP, SG) as
+ * diceSums does for sigmoid logits, then BP = Σ g·softplus(−x),
+ * BN = Σ (1 − g)·softplus(x), K = #kept, NP = #kept with g ≥ 0.5, into
+ * `stats` (f64, [N][C][7]). Returns diceSums's validation flags.
+ */
+export function diceBceSums(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, squared: bool): i32 {
+  const st = <usize>stride;
+  if (tgt == TGT_F32) {
+    if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_F32, false, true, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared);
+    return sumsAll(ACT_SIGMOID, TGT_F32, true, true, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared);
+  }
+  if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_U8, false, true, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared);
+  return sumsAll(ACT_SIGMOID, TGT_U8, true, true, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared);
+}
+
+/**
+ * Pass 2 of diceBceLoss: writes dLoss/dx = q·σ'(x) + BB·(1 − g)·σ(x) − BA·g·σ(−x)
+ * (q = A·g + B2·σ(x) + B1, zero where not kept) from the per-sample
+ * coefficients (A, B1, B2, BA, BB), f32 [N][C][5].
+ */
+export function diceBceGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32): void {
+  const st = <usize>stride, cs = <usize>C * 20;
+  if (tgt == TGT_F32) {
+    if (maskMode == MASK_NONE) gradAll(ACT_SIGMOID, TGT_F32, false, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, 0, false, cs);
+    else gradAll(ACT_SIGMOID, TGT_F32, true, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, 0, false, cs);
+  } else {
+    if (maskMode == MASK_NONE) gradAll(ACT_SIGMOID, TGT_U8, false, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, 0, false, cs);
+    else gradAll(ACT_SIGMOID, TGT_U8, true, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, 0, false, cs);
+  }
 }

@@ -1,7 +1,7 @@
 // The module's exports: numbers and pointers only. Memory above `heapBase` is
 // managed by the bindings (src/memory.ts).
-export { diceScratchBytes, diceSums, diceGradient } from './dice';
+export { diceScratchBytes, diceSums, diceGradient, diceBceSums, diceBceGradient } from './dice';
 export { regionEpilogue, sumRows } from './region';
 export { bceScratchBytes, bceCounts, bceForward, focalSoftmaxCounts, focalSoftmaxForward } from './bce';
-export { metricScratchBytes, metricCounts } from './metrics';
+export { metricScratchBytes, metricCounts, metricLogit } from './metrics';
 export const heapBase: usize = __heap_base;

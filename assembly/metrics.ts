@@ -345,3 +345,14 @@ export function metricCounts(x: usize, g: usize, m: usize, stats: usize, scratch
   if (maskMode == MASK_NONE) return countsAll(pred, tgt, false, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cutoff);
   return countsAll(pred, tgt, true, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cutoff);
 }
+
+/**
+ * The logit of a sigmoid threshold t ∈ (0, 1), log(t/(1 − t)), with
+ * AssemblyScript's own log (compiled into the module, so the cutoff has the
+ * same bits in every runtime, unlike the host's Math.log). For t ≥ 1/4, 2t − 1
+ * is exact and log1p keeps the relative accuracy near t = 1/2; below 1/4 the
+ * logit is < −1 and log(t/(1 − t)) loses nothing.
+ */
+export function metricLogit(t: f64): f64 {
+  return t >= 0.25 ? Math.log1p((2 * t - 1) / (1 - t)) : Math.log(t / (1 - t));
+}

@@ -3,8 +3,8 @@
 export { init, backend, simdSupported, type InitOptions } from './runtime.ts';
 export { alloc, WasmArray, type WasmArrayType, type WasmArrayConstructor } from './wasm-array.ts';
 export {
-  diceLoss, tverskyLoss, generalizedDiceLoss, diceStats, mergeStats, lossFromStats,
-  type DiceOptions, type TverskyOptions, type GeneralizedDiceOptions, type RegionOptions,
+  diceLoss, tverskyLoss, generalizedDiceLoss, diceStats, mergeStats, lossFromStats, diceBceLoss,
+  type DiceOptions, type DiceBceOptions, type TverskyOptions, type GeneralizedDiceOptions, type RegionOptions,
   type LossFromStatsOptions, type ArrayArg, type TargetArg,
 } from './dice.ts';
 export {

@@ -292,13 +292,11 @@ function ceilF32(v: number): number {
   return f32Cell[0]!;
 }
 
-/** The float32 cutoff on logits for σ(x) ≥ t: ceilF32(log(t/(1 − t))), ∓Infinity for t = 0 / 1. */
+/** The float32 cutoff on logits for σ(x) ≥ t: ceilF32(log(t/(1 − t))) (computed in Wasm), ∓Infinity for t = 0 / 1. */
 function logitCutoff(t: number): number {
   if (t === 0) return -Infinity;
   if (t === 1) return Infinity;
-  // For t ≥ 1/4, 2t − 1 is exact and log1p keeps the relative accuracy where the logit is near 0
-  // (t near 1/2); below 1/4 the logit is < −1 and log(t/(1 − t)) loses nothing.
-  return ceilF32(t >= 0.25 ? Math.log1p((2 * t - 1) / (1 - t)) : Math.log(t / (1 - t)));
+  return ceilF32(runtime().kernels.metricLogit(t));
 }
 
 // -------------------------------------------------------------------- scores ---

@@ -20,6 +20,10 @@ export interface Kernels {
   diceGradient(x: number, g: number, m: number, out: number, coef: number, coefStride: number, scratch: number,
     N: number, C: number, L: number, stride: number, act: number, tgt: number,
     maskMode: number, ignore: number, hasIgnore: number): void;
+  diceBceSums(x: number, g: number, m: number, stats: number, scratch: number,
+    N: number, C: number, L: number, stride: number, tgt: number, maskMode: number, squared: number): number;
+  diceBceGradient(x: number, g: number, m: number, out: number, coef: number, scratch: number,
+    N: number, C: number, L: number, stride: number, tgt: number, maskMode: number): void;
   bceScratchBytes(C: number): number;
   bceCounts(x: number, g: number, m: number, counts: number, scratch: number,
     N: number, C: number, L: number, stride: number, act: number, tgt: number, maskMode: number,
@@ -34,6 +38,7 @@ export interface Kernels {
     weights: number, stats: number, scratch: number, N: number, C: number, L: number, stride: number,
     tgt: number, maskMode: number, ignore: number, hasIgnore: number, gamma: number, gscale: number): void;
   metricScratchBytes(): number;
+  metricLogit(t: number): number;
   metricCounts(x: number, g: number, m: number, stats: number, scratch: number,
     N: number, C: number, L: number, stride: number, pred: number, tgt: number,
     maskMode: number, ignore: number, hasIgnore: number, cutoff: number): number;
