@@ -1,4 +1,4 @@
-// npm test: build, then the Node suite (vitest), then the browser suite (headless Chromium, see
+// npm test: build, then the type check (tsc, strict), then the Node suite (vitest), then the browser suite (headless Chromium, see
 // test/browser/run.mjs). Both suites run even if the first fails; the exit code is non-zero if either did.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ if (!build.ok) {
 }
 const steps = [
   build,
+  run('typecheck', npx, ['tsc', '-p', 'tsconfig.json']),
   run('node suite', npx, ['vitest', 'run']),
   run('browser suite', process.execPath, ['test/browser/run.mjs']),
 ];
