@@ -32,27 +32,15 @@ import {
   vfocalDistance, sfocalDistance, vfocalAlpha, sfocalAlpha, vfocalModulator, sfocalModulator,
   vfocalSlope, sfocalSlope,
 } from './simd';
+import { ACT_NONE, ACT_SIGMOID, TGT_F32, TGT_U8, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET } from './layout';
 
 export const KIND_BCE = 0;
 export const KIND_FOCAL = 1;
 
-const ACT_NONE = 0;
-const ACT_SIGMOID = 1;
 
-const TGT_F32 = 0; // dense f32 target
-const TGT_U8 = 1;  // dense u8 target (0/1)
-const IDX_U8 = 2;  // class indices (softmax focal)
-const IDX_U16 = 3;
-const IDX_I32 = 4;
 
-const MASK_NONE = 0;
-const MASK_PIXEL = 1;   // one byte per (n, s), broadcast over channels
-const MASK_ELEMENT = 2; // one byte per (n, c, s)
 
-const BLOCK: usize = 1024;
 
-const FLAG_INPUT = 1;  // NaN or ±Infinity in the input
-const FLAG_TARGET = 2; // dense target outside [0, 1], or class index outside [0, C)
 const FLAG_PROB = 4;   // probability (activation 'none') outside [0, 1]
 
 // Lane numbers, for the validity mask of a tail group.

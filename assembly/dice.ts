@@ -27,26 +27,12 @@ import {
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
   vsigmoidNegFromTail, ssigmoidNegFromTail, vlog1pWith, slog1pWith, vbceLogitsSlope, sbceLogitsSlope,
 } from './simd';
+import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex } from './layout';
 
-export const ACT_NONE = 0;
-export const ACT_SIGMOID = 1;
-export const ACT_SOFTMAX = 2;
 
-export const TGT_F32 = 0;  // dense f32 target
-export const TGT_U8 = 1;   // dense u8 target (0/1)
-export const TGT_SOFT = 2; // dense f32 target, soft-label intersection I = Σ min(p, g)
-export const IDX_U8 = 3;   // class indices
-export const IDX_U16 = 4;
-export const IDX_I32 = 5;
 
-export const MASK_NONE = 0;
-export const MASK_PIXEL = 1;   // one byte per (n, s), broadcast over channels
-export const MASK_ELEMENT = 2; // one byte per (n, c, s)
 
-export const BLOCK: i32 = 1024;
 
-const FLAG_INPUT: i32 = 1;  // NaN or ±Infinity in the input
-const FLAG_TARGET: i32 = 2; // dense target outside [0, 1], or index outside [0, C)
 
 // Scalar build: the 8 lanes of the three accumulators (I, SP, SG), and of the
 // four BCE accumulators of diceBceSums (BP, BN, K, NP).
@@ -70,8 +56,6 @@ export function diceScratchBytes(C: i32): i32 {
 @inline function targetBytes(tgt: i32): usize {
   return tgt == TGT_F32 || tgt == TGT_SOFT || tgt == IDX_I32 ? 4 : tgt == IDX_U16 ? 2 : 1;
 }
-// @ts-ignore: decorator
-@inline function isIndex(tgt: i32): bool { return tgt >= IDX_U8; }
 
 // ------------------------------------------------------------ lane loads ---
 // Four lanes starting at element o of a row.

@@ -25,24 +25,14 @@
 // i32 counters and still gives the bits of the vector form.
 
 import { loadU8x4, loadU16x4 } from './simd';
+import { TGT_F32, TGT_U8, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET } from './layout';
 
 export const PRED_THRESHOLD = 0;
 export const PRED_ARGMAX = 1;
 
-const TGT_F32 = 0; // dense f32 target
-const TGT_U8 = 1;  // dense u8 target (0/1)
-const IDX_U8 = 2;  // class indices
-const IDX_U16 = 3;
-const IDX_I32 = 4;
 
-const MASK_NONE = 0;
-const MASK_PIXEL = 1;   // one byte per (n, s), broadcast over channels
-const MASK_ELEMENT = 2; // one byte per (n, c, s)
 
-const BLOCK: usize = 1024;
 
-const FLAG_INPUT = 1;  // NaN or ±Infinity in the input
-const FLAG_TARGET = 2; // dense target outside [0, 1], or class index outside [0, C)
 
 // Splatted constants, loaded from memory into locals before the loops (V8
 // rebuilds a v128 constant inside a loop on every iteration; a load is one

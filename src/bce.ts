@@ -15,6 +15,7 @@ import {
   type Operand, type Shape,
 } from './args.ts';
 import { stream, type Stream } from './driver.ts';
+import { ACT, MASK_PIXEL, MASK_ELEMENT, targetCode } from './codes.ts';
 import { runtime, type Runtime } from './runtime.ts';
 import type { ArrayArg } from './dice.ts';
 
@@ -86,9 +87,6 @@ const BCE = 'segloss.bceLoss';
 const FOCAL = 'segloss.focalLoss';
 const KIND_BCE = 0;
 const KIND_FOCAL = 1;
-const ACT = { none: 0, sigmoid: 1 } as const;
-const MASK_PIXEL = 1;
-const MASK_ELEMENT = 2;
 const DENSE = [Float32Array, Uint8Array] as const;
 const INDICES = [Uint8Array, Uint16Array, Int32Array] as const;
 const FLAG_INPUT = 1;
@@ -149,7 +147,7 @@ export function bceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32A
   // positives with target 1; HED's positives are labels ≥ 0.5.
   const rcf = balance === 'rcf';
   const call: BinaryCall = {
-    kind: KIND_BCE, act: ACT[activation], tgt: g.ctor === Float32Array ? 0 : 1, maskMode,
+    kind: KIND_BCE, act: ACT[activation], tgt: targetCode(g, false), maskMode,
     ignoreBelow: rcf ? rcfEta : 0, posAt: rcf ? rcfEta : 0.5, binarizeAt: rcf ? rcfEta : NEVER,
     smooth1: 1 - labelSmoothing, smooth0: labelSmoothing / 2, gamma: 0,
     weights: (kept, pos) => {
@@ -226,13 +224,13 @@ export function focalLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float3
 
   if (softmax) {
     return runSoftmax(rt, shape, x, g, m, grad, reduction, {
-      tgt: g.ctor === Uint8Array ? 2 : g.ctor === Uint16Array ? 3 : 4, maskMode,
+      tgt: targetCode(g, true), maskMode,
       ignore: ignoreIndex ?? 0, hasIgnore: ignoreIndex !== undefined ? 1 : 0, gamma, classWeights,
     });
   }
   const [a, b] = alpha === null ? [1, 1] : [alpha, 1 - alpha];
   return runBinary(rt, FOCAL, shape, x, g, m, grad, reduction, {
-    kind: KIND_FOCAL, act: ACT[activation], tgt: g.ctor === Float32Array ? 0 : 1, maskMode,
+    kind: KIND_FOCAL, act: ACT[activation], tgt: targetCode(g, false), maskMode,
     ignoreBelow: 0, posAt: NEVER, binarizeAt: NEVER, smooth1: 1, smooth0: 0, gamma,
     weights: () => [a, b],
   });

@@ -7,6 +7,7 @@ import {
   type Operand, type Shape,
 } from './args.ts';
 import { stream, type Stream } from './driver.ts';
+import { ACT, MASK_PIXEL, MASK_ELEMENT, targetCode, isIndexCode } from './codes.ts';
 import { runtime, type Runtime } from './runtime.ts';
 import type { WasmArray } from './wasm-array.ts';
 
@@ -89,13 +90,10 @@ export type LossFromStatsOptions =
   | (TverskyOptions & { loss: 'tversky' })
   | (GeneralizedDiceOptions & { loss: 'generalizedDice' });
 
-const ACT = { none: 0, sigmoid: 1, softmax: 2 } as const;
 const REDUCE = { mean: 0, sum: 1, none: 2 } as const;
 const FORM = { dice: 0, jaccard: 1, tversky: 2, generalizedDice: 3 } as const;
 const TRANSFORM = { none: 0, log: 1, logcosh: 2 } as const;
 const WEIGHT_TYPE = { square: 0, simple: 1, uniform: 2 } as const;
-const MASK_PIXEL = 1;
-const MASK_ELEMENT = 2;
 const DENSE = [Float32Array, Uint8Array] as const;
 const INDICES = [Uint8Array, Uint16Array, Int32Array] as const;
 
@@ -184,9 +182,7 @@ function parseCall(fn: string, kind: LossKind, input: unknown, target: unknown, 
     if (grad.length !== x.length) throw new RangeError(`${fn}: options.grad must have ${x.length} elements like input; got ${grad.length}`);
     checkNoOverlap(fn, 'options.grad', grad, [['input', x], ['target', g], ['options.mask', m]], heap);
   }
-  const tgt = indices
-    ? (g.ctor === Uint8Array ? 3 : g.ctor === Uint16Array ? 4 : 5)
-    : (softLabel && !squared ? 2 : g.ctor === Float32Array ? 0 : 1);
+  const tgt = targetCode(g, indices, softLabel && !squared);
   return {
     fn, shape, grad, act: ACT[activation], tgt, maskMode,
     streams: [{ op: x, rows: C }, { op: g, rows: indices ? 1 : C }, m && { op: m, rows: maskMode === MASK_ELEMENT ? C : 1 }],
@@ -258,7 +254,7 @@ function invalidValues(rt: Runtime, call: RegionCall, flags: number): RangeError
     return new RangeError(`${call.fn}: input[${i}] is ${x[i]}; inputs must be finite`);
   }
   const g = view(1);
-  if (call.tgt >= 3) {
+  if (isIndexCode(call.tgt)) {
     const C = call.shape.C;
     const i = g.findIndex((v) => (v < 0 || v >= C) && !(call.hasIgnore && v === call.ignore));
     return new RangeError(`${call.fn}: target[${i}] is ${g[i]}; class indices must be in [0, ${C})${call.hasIgnore ? ` or equal ignoreIndex ${call.ignore}` : ''}`);

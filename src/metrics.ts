@@ -5,6 +5,7 @@
 // src/reference/metrics.ts.
 import { operand, optionsObject, oneOf, flag, finite, integer, parseShape, type Operand, type Shape } from './args.ts';
 import { stream, type Stream } from './driver.ts';
+import { MASK_PIXEL, MASK_ELEMENT, targetCode } from './codes.ts';
 import { runtime, type Runtime } from './runtime.ts';
 import { WasmArray } from './wasm-array.ts';
 import type { ArrayArg } from './dice.ts';
@@ -116,8 +117,6 @@ export interface ScoreFunction<O extends ScoreOptions> {
 const ACTIVATIONS = ['none', 'sigmoid', 'softmax'] as const;
 const PRED_THRESHOLD = 0;
 const PRED_ARGMAX = 1;
-const MASK_PIXEL = 1;
-const MASK_ELEMENT = 2;
 const DENSE = [Float32Array, Uint8Array] as const;
 const INDICES = [Uint8Array, Uint16Array, Int32Array] as const;
 const LAYOUT_OPTIONS = ['shape', 'activation', 'target', 'ignoreIndex', 'mask', 'includeBackground', 'batch', 'threshold'] as const;
@@ -204,7 +203,7 @@ function countConfusion(fn: string, input: unknown, target: unknown, o: Record<s
   const threshold = finite(fn, 'threshold', o.threshold, 0.5, 0, 1);
   const cutoff = activation === 'sigmoid' ? logitCutoff(threshold) : ceilF32(threshold);
 
-  const tgt = !indices ? (g.ctor === Float32Array ? 0 : 1) : g.ctor === Uint8Array ? 2 : g.ctor === Uint16Array ? 3 : 4;
+  const tgt = targetCode(g, indices);
   const streams: (Stream | undefined)[] = [
     { op: x, rows: C },
     { op: g, rows: indices ? 1 : C },

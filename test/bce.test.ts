@@ -7,20 +7,7 @@ import {
   bceLossReference, focalLossReference, type ReferenceResult, type BceReferenceOptions, type FocalReferenceOptions,
 } from '../src/reference/bce.ts';
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-type Rng = () => number;
-const randInt = (rng: Rng, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
+import { mulberry32, randInt, pick, type RngFn as Rng } from './helpers.ts';
 
 const scalarOf = (r: ReferenceResult): number => {
   if (typeof r.loss !== 'number') throw new Error('expected a scalar loss');

@@ -20,6 +20,13 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** A bare PRNG function, with small draws over it (the BCE, fused and metrics tests use this style). */
+export type RngFn = () => number;
+/** Uniform integer in [lo, hi], both included. */
+export const randInt = (rng: RngFn, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
+/** One of `items`, uniformly. */
+export const pick = <T>(rng: RngFn, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
+
 /** Convenience draws over {@link mulberry32}. */
 export class Rng {
   private readonly next: () => number;

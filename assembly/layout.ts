@@ -1,0 +1,31 @@
+// Codes and sizes shared by every kernel family and by the bindings
+// (src/codes.ts mirrors the codes): what the input holds, what the target
+// holds, how a mask maps onto the [N, C, S] layout, the accumulation block,
+// and the validation flags pass 1 returns.
+
+export const ACT_NONE = 0;    // the input holds probabilities
+export const ACT_SIGMOID = 1; // logits, elementwise
+export const ACT_SOFTMAX = 2; // logits, over the C channels of a pixel
+
+export const TGT_F32 = 0;  // dense f32 target
+export const TGT_U8 = 1;   // dense u8 target (0/1)
+export const IDX_U8 = 2;   // class indices, one per pixel
+export const IDX_U16 = 3;
+export const IDX_I32 = 4;
+export const TGT_SOFT = 5; // dense f32 target with the soft-label intersection Σ min(p, g) (region losses)
+
+export const MASK_NONE = 0;
+export const MASK_PIXEL = 1;   // one byte per (n, s), broadcast over channels
+export const MASK_ELEMENT = 2; // one byte per (n, c, s)
+
+// Elements per row accumulated in f32 lanes before a flush into f64; the
+// bindings make chunk lengths a multiple of it (src/driver.ts).
+export const BLOCK: usize = 1024;
+
+export const FLAG_INPUT = 1;  // NaN or ±Infinity in the input
+export const FLAG_TARGET = 2; // dense target outside [0, 1], or class index outside [0, C)
+
+// @ts-ignore: decorator
+@inline export function isIndex(tgt: i32): bool {
+  return tgt == IDX_U8 || tgt == IDX_U16 || tgt == IDX_I32;
+}
