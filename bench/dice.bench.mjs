@@ -18,6 +18,7 @@ import { Bench } from 'tinybench';
 import { init, backend, alloc, diceLoss, diceLossReference } from '../build/segloss.js';
 import { naiveDice, makeFusedDice, loadTf, makeTfDice } from './baselines.mjs';
 import { loadRoof } from './roof.mjs';
+import { mulberry32 as random } from '../examples/lib/rng.mjs';
 
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench)');
 const gc = globalThis.gc;
@@ -53,17 +54,6 @@ const CASES = [
 
 // ------------------------------------------------------------------ problems
 
-/** mulberry32: a small deterministic PRNG, uniform in [0, 1). */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Input, target, options and byte count of one case at one size (elements of the input). */
 function makeProblem(kase, size) {

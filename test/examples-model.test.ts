@@ -7,18 +7,8 @@
 import { describe, it, expect } from 'vitest';
 import { createNetwork, createModel, createAdam } from '../examples/lib/model.mjs';
 import { edgeFScoreApprox, everythingEdgeFScore } from '../examples/lib/eval.mjs';
+import { mulberry32 } from '../examples/lib/rng.mjs';
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Spec { cin: number; cout: number; k: number; dilation: number; relu: boolean }
 

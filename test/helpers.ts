@@ -7,18 +7,10 @@ import {
   diceLoss, diceLossReference, WasmArray,
   type ArrayArg, type DiceOptions, type DiceReferenceResult,
 } from '../src/index.ts';
+import { mulberry32 } from '../examples/lib/rng.mjs';
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (examples/lib/rng.mjs): a tiny seeded PRNG, uniform in [0, 1). */
+export { mulberry32 };
 
 /** A bare PRNG function, with small draws over it (the BCE, fused and metrics tests use this style). */
 export type RngFn = () => number;

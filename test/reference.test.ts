@@ -3,18 +3,8 @@
 // and consistency between reductions, layouts and equivalent ways of saying the same thing.
 import { describe, it, expect } from 'vitest';
 import { diceLossReference, type DiceOptions, type DiceTarget } from '../src/reference/dice.ts';
+import { mulberry32 } from './helpers.ts';
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const randInt = (rng: () => number, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
 

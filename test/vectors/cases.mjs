@@ -1,6 +1,6 @@
 // Conformance vectors: one fixed, seeded list of loss calls whose exact output bits are hashed, so that
 // the same module can be run in Node, in a Chromium page, in a Web Worker and after a bundler, and the
-// hashes compared. Plain ESM, no TypeScript, no imports: it must load unchanged everywhere.
+// hashes compared. Plain ESM, no TypeScript, one relative import: it must load unchanged everywhere.
 //
 // The hashes say nothing about correctness (test/*.test.ts compare with the float64 reference); they say
 // "same bits". Every case runs with the scalar build and with the SIMD build, whose bits must agree, and
@@ -12,17 +12,8 @@
 // ---------------------------------------------------------------------------------------------------
 // Seeded randomness and hashing (integer arithmetic only, so identical in every engine)
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1) with 2^-32 resolution. */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
+import { mulberry32 } from '../../examples/lib/rng.mjs'; // integer arithmetic only: identical in every engine
 
 /**
  * FNV-1a 64-bit over bytes, with the 64-bit state held as two uint32 halves. The prime is
