@@ -32,7 +32,7 @@ import {
   vfocalDistance, sfocalDistance, vfocalAlpha, sfocalAlpha, vfocalModulator, sfocalModulator,
   vfocalSlope, sfocalSlope,
 } from './simd';
-import { ACT_NONE, ACT_SIGMOID, TGT_F32, TGT_U8, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET } from './layout';
+import { ACT_NONE, ACT_SIGMOID, TGT_F32, TGT_U8, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, targetBytes, vtarget, vindex, starget, sindex } from './layout';
 
 export const KIND_BCE = 0;
 export const KIND_FOCAL = 1;
@@ -55,32 +55,6 @@ export function bceScratchBytes(C: i32): i32 {
   return 48 * C + 48;
 }
 
-// @ts-ignore: decorator
-@inline function targetBytes(tgt: i32): usize {
-  return tgt == TGT_F32 || tgt == IDX_I32 ? 4 : tgt == IDX_U16 ? 2 : 1;
-}
-// @ts-ignore: decorator
-@inline function vtarget(tgt: i32, row: usize, s: usize): v128 {
-  if (tgt == TGT_F32) return v128.load(row + (s << 2));
-  return f32x4.convert_i32x4_s(loadU8x4(row + s));
-}
-// @ts-ignore: decorator
-@inline function starget(tgt: i32, row: usize, s: usize): f32 {
-  if (tgt == TGT_F32) return load<f32>(row + (s << 2));
-  return <f32>load<u8>(row + s);
-}
-// @ts-ignore: decorator
-@inline function vindex(tgt: i32, row: usize, s: usize): v128 {
-  if (tgt == IDX_U8) return loadU8x4(row + s);
-  if (tgt == IDX_U16) return loadU16x4(row + (s << 1));
-  return v128.load(row + (s << 2));
-}
-// @ts-ignore: decorator
-@inline function sindex(tgt: i32, row: usize, s: usize): i32 {
-  if (tgt == IDX_U8) return <i32>load<u8>(row + s);
-  if (tgt == IDX_U16) return <i32>load<u16>(row + (s << 1));
-  return load<i32>(row + (s << 2));
-}
 // @ts-ignore: decorator
 @inline function vvalid(valid: i32): v128 {
   return i32x4.lt_s(v128.load(IOTA), i32x4.splat(valid));

@@ -27,7 +27,7 @@ import {
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
   vsigmoidNegFromTail, ssigmoidNegFromTail, vlog1pWith, slog1pWith, vbceLogitsSlope, sbceLogitsSlope,
 } from './simd';
-import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex } from './layout';
+import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, targetBytes, vtarget, vindex, starget, sindex } from './layout';
 
 
 
@@ -52,25 +52,10 @@ export function diceScratchBytes(C: i32): i32 {
   return <i32>(offR(C) + 5 * BLOCK * 4);
 }
 
-// @ts-ignore: decorator
-@inline function targetBytes(tgt: i32): usize {
-  return tgt == TGT_F32 || tgt == TGT_SOFT || tgt == IDX_I32 ? 4 : tgt == IDX_U16 ? 2 : 1;
-}
 
 // ------------------------------------------------------------ lane loads ---
 // Four lanes starting at element o of a row.
 
-// @ts-ignore: decorator
-@inline function vtarget(tgt: i32, row: usize, o: usize): v128 {
-  if (tgt == TGT_F32 || tgt == TGT_SOFT) return v128.load(row + (o << 2));
-  return f32x4.convert_i32x4_s(loadU8x4(row + o));
-}
-// @ts-ignore: decorator
-@inline function vindex(tgt: i32, row: usize, o: usize): v128 {
-  if (tgt == IDX_U8) return loadU8x4(row + o);
-  if (tgt == IDX_U16) return loadU16x4(row + (o << 1));
-  return v128.load(row + (o << 2));
-}
 // All-ones lanes where x is finite: x − x is 0 for finite x and NaN otherwise.
 // @ts-ignore: decorator
 @inline function vfinite(x: v128): v128 {
@@ -118,17 +103,6 @@ export function diceScratchBytes(C: i32): i32 {
 // @ts-ignore: decorator
 @inline function vmaskKeep(row: usize, o: usize): v128 {
   return i32x4.ne(loadU8x4(row + o), i32x4.splat(0));
-}
-// @ts-ignore: decorator
-@inline function starget(tgt: i32, row: usize, o: usize): f32 {
-  if (tgt == TGT_F32 || tgt == TGT_SOFT) return load<f32>(row + (o << 2));
-  return <f32>load<u8>(row + o);
-}
-// @ts-ignore: decorator
-@inline function sindex(tgt: i32, row: usize, o: usize): i32 {
-  if (tgt == IDX_U8) return <i32>load<u8>(row + o);
-  if (tgt == IDX_U16) return <i32>load<u16>(row + (o << 1));
-  return load<i32>(row + (o << 2));
 }
 
 // ------------------------------------------------------------- softmax ----

@@ -1,7 +1,10 @@
 // Codes and sizes shared by every kernel family and by the bindings
 // (src/codes.ts mirrors the codes): what the input holds, what the target
 // holds, how a mask maps onto the [N, C, S] layout, the accumulation block,
-// and the validation flags pass 1 returns.
+// the validation flags pass 1 returns, and the loads of a target or an index
+// row (four lanes from element o, or one element).
+
+import { loadU8x4, loadU16x4 } from './simd';
 
 export const ACT_NONE = 0;    // the input holds probabilities
 export const ACT_SIGMOID = 1; // logits, elementwise
@@ -28,4 +31,31 @@ export const FLAG_TARGET = 2; // dense target outside [0, 1], or class index out
 // @ts-ignore: decorator
 @inline export function isIndex(tgt: i32): bool {
   return tgt == IDX_U8 || tgt == IDX_U16 || tgt == IDX_I32;
+}
+
+// @ts-ignore: decorator
+@inline export function targetBytes(tgt: i32): usize {
+  return tgt == TGT_F32 || tgt == TGT_SOFT || tgt == IDX_I32 ? 4 : tgt == IDX_U16 ? 2 : 1;
+}
+// @ts-ignore: decorator
+@inline export function vtarget(tgt: i32, row: usize, o: usize): v128 {
+  if (tgt == TGT_F32 || tgt == TGT_SOFT) return v128.load(row + (o << 2));
+  return f32x4.convert_i32x4_s(loadU8x4(row + o));
+}
+// @ts-ignore: decorator
+@inline export function vindex(tgt: i32, row: usize, o: usize): v128 {
+  if (tgt == IDX_U8) return loadU8x4(row + o);
+  if (tgt == IDX_U16) return loadU16x4(row + (o << 1));
+  return v128.load(row + (o << 2));
+}
+// @ts-ignore: decorator
+@inline export function starget(tgt: i32, row: usize, o: usize): f32 {
+  if (tgt == TGT_F32 || tgt == TGT_SOFT) return load<f32>(row + (o << 2));
+  return <f32>load<u8>(row + o);
+}
+// @ts-ignore: decorator
+@inline export function sindex(tgt: i32, row: usize, o: usize): i32 {
+  if (tgt == IDX_U8) return <i32>load<u8>(row + o);
+  if (tgt == IDX_U16) return <i32>load<u16>(row + (o << 1));
+  return load<i32>(row + (o << 2));
 }

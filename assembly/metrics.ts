@@ -25,7 +25,7 @@
 // i32 counters and still gives the bits of the vector form.
 
 import { loadU8x4, loadU16x4 } from './simd';
-import { TGT_F32, TGT_U8, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET } from './layout';
+import { TGT_F32, TGT_U8, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, targetBytes, vindex, sindex, isIndex } from './layout';
 
 export const PRED_THRESHOLD = 0;
 export const PRED_ARGMAX = 1;
@@ -63,24 +63,6 @@ export function metricScratchBytes(): i32 {
   return <i32>(BLOCK * 4);
 }
 
-// @ts-ignore: decorator
-@inline function targetBytes(tgt: i32): usize {
-  return tgt == TGT_F32 || tgt == IDX_I32 ? 4 : tgt == IDX_U16 ? 2 : 1;
-}
-// @ts-ignore: decorator
-@inline function isIndex(tgt: i32): bool { return tgt >= IDX_U8; }
-// @ts-ignore: decorator
-@inline function vindex(tgt: i32, row: usize, s: usize): v128 {
-  if (tgt == IDX_U8) return loadU8x4(row + s);
-  if (tgt == IDX_U16) return loadU16x4(row + (s << 1));
-  return v128.load(row + (s << 2));
-}
-// @ts-ignore: decorator
-@inline function sindex(tgt: i32, row: usize, s: usize): i32 {
-  if (tgt == IDX_U8) return <i32>load<u8>(row + s);
-  if (tgt == IDX_U16) return <i32>load<u16>(row + (s << 1));
-  return load<i32>(row + (s << 2));
-}
 // Dense target lanes: f32 as loaded, u8 widened to i32.
 // @ts-ignore: decorator
 @inline function vdense(tgt: i32, row: usize, s: usize): v128 {
