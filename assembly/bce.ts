@@ -28,6 +28,7 @@ import {
   vexp, sexp, kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax, pmin,
   vlog, slog, vlogNormal, slogNormal, vlog1pWith, slog1pWith,
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidNegFromTail, ssigmoidNegFromTail,
+  vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
   vbceLogits, sbceLogits, vbceLogitsSlope, sbceLogitsSlope, vbceProb, sbceProb, vbceProbSlope, sbceProbSlope,
   vfocalDistance, sfocalDistance, vfocalAlpha, sfocalAlpha, vfocalModulator, sfocalModulator,
   vfocalSlope, sfocalSlope,
@@ -188,10 +189,13 @@ export function bceCounts(x: usize, g: usize, m: usize, counts: usize, scratch: 
 // gradient); the rest describe the label rule above and γ (focal).
 
 // Loss lanes (zero where not kept) of one group of 4, its gradient stored at
-// `go` (when hasGrad).
+// `go` (when hasGrad). `dice` (the fused losses, sigmoid): the Dice part's
+// gradient (dA·gd + dB2·p + dB1)·σ'(x) of the raw label gd is added where
+// keepD (the mask) keeps the element; see assembly/dice.ts, pass 2.
 // @ts-ignore: decorator
-@inline function bceLanes(kind: i32, act: i32, hasGrad: bool, x: v128, g: v128, keep: v128,
-  a: v128, b: v128, as: v128, bs: v128, gamma: v128, go: usize): v128 {
+@inline function bceLanes(kind: i32, act: i32, hasGrad: bool, dice: bool, x: v128, g: v128, keep: v128,
+  a: v128, b: v128, as: v128, bs: v128, gamma: v128, go: usize,
+  gd: v128, keepD: v128, dA: v128, dB1: v128, dB2: v128): v128 {
   const zero = kConst(K_ZERO), one = kConst(K_ONE);
   let loss: v128, slope = zero;
   if (act == ACT_SIGMOID) {
@@ -214,6 +218,11 @@ export function bceCounts(x: usize, g: usize, m: usize, counts: usize, scratch: 
         slope = vfocalSlope(f32x4.mul(vfocalAlpha(g, as, bs), M), gamma, g, cew, vbceLogitsSlope(g, one, one, p, q));
       }
     }
+    if (dice) {
+      const qd = f32x4.add(f32x4.add(f32x4.mul(dA, gd), f32x4.mul(dB2, p)), dB1);
+      v128.store(go, f32x4.add(v128.and(slope, keep), v128.and(f32x4.mul(qd, vsigmoidSlopeFromTail(t, r)), keepD)));
+      return v128.and(loss, keep);
+    }
   } else {
     if (kind == KIND_BCE) {
       loss = vbceProb(x, g, a, b);
@@ -234,8 +243,9 @@ export function bceCounts(x: usize, g: usize, m: usize, counts: usize, scratch: 
 }
 // Scalar twin of bceLanes for one lane.
 // @ts-ignore: decorator
-@inline function bceLane(kind: i32, act: i32, hasGrad: bool, x: f32, g: f32, keep: bool,
-  a: f32, b: f32, as: f32, bs: f32, gamma: f32, go: usize): f32 {
+@inline function bceLane(kind: i32, act: i32, hasGrad: bool, dice: bool, x: f32, g: f32, keep: bool,
+  a: f32, b: f32, as: f32, bs: f32, gamma: f32, go: usize,
+  gd: f32, keepD: bool, dA: f32, dB1: f32, dB2: f32): f32 {
   let loss: f32, slope: f32 = 0;
   if (act == ACT_SIGMOID) {
     const t = sexpNegAbs(x);
@@ -255,6 +265,11 @@ export function bceCounts(x: usize, g: usize, m: usize, counts: usize, scratch: 
         const cew: f32 = d > 0 ? ((p * q) / d) * ce : 0;
         slope = sfocalSlope(sfocalAlpha(g, as, bs) * M, gamma, g, cew, sbceLogitsSlope(g, 1, 1, p, q));
       }
+    }
+    if (dice) {
+      const qd = (dA * gd + dB2 * p) + dB1;
+      store<f32>(go, (keep ? slope : <f32>0) + (keepD ? qd * ssigmoidSlopeFromTail(t, r) : <f32>0));
+      return keep ? loss : 0;
     }
   } else {
     if (kind == KIND_BCE) {
@@ -278,26 +293,31 @@ export function bceCounts(x: usize, g: usize, m: usize, counts: usize, scratch: 
 // Elements [from, to) of one row (to − from a multiple of 4, at most BLOCK):
 // adds their losses to *stat, writes gradients to orow and (when lrow ≠ 0)
 // per-element losses to lrow. `valid` lanes are real (4 but in a tail group).
+// `dice`: the row's Dice coefficients (A, B1, B2) are at dc (see bceLanes).
 // @ts-ignore: decorator
-@inline function bceBlock(kind: i32, act: i32, hasGrad: bool, tgt: i32, masked: bool,
+@inline function bceBlock(kind: i32, act: i32, hasGrad: bool, dice: bool, tgt: i32, masked: bool,
   xr: usize, gr: usize, mr: usize, orow: usize, lrow: usize, from: usize, to: usize, valid: i32, stat: usize,
-  a: f32, b: f32, as: f32, bs: f32, ignoreBelow: f32, binarizeAt: f32, smooth1: f32, smooth0: f32, gamma: f32): void {
+  a: f32, b: f32, as: f32, bs: f32, ignoreBelow: f32, binarizeAt: f32, smooth1: f32, smooth0: f32, gamma: f32,
+  dc: usize): void {
+  const dA: f32 = dice ? load<f32>(dc) : 0, dB1: f32 = dice ? load<f32>(dc, 4) : 0, dB2: f32 = dice ? load<f32>(dc, 8) : 0;
   if (ASC_FEATURE_SIMD) {
     const zero = kConst(K_ZERO), one = kConst(K_ONE);
     const av = f32x4.splat(a), bv = f32x4.splat(b), asv = f32x4.splat(as), bsv = f32x4.splat(bs);
     const ib = f32x4.splat(ignoreBelow), ba = f32x4.splat(binarizeAt);
     const s1 = f32x4.splat(smooth1), s0 = f32x4.splat(smooth0), gm = f32x4.splat(gamma);
+    const dAv = f32x4.splat(dA), dB1v = f32x4.splat(dB1), dB2v = f32x4.splat(dB2);
     const keep0 = vvalid(valid);
     let acc = zero;
     for (let s = from; s < to; s += 4) {
       const x = v128.load(xr + (s << 2));
-      let g = vtarget(tgt, gr, s);
-      let keep = keep0;
-      if (masked) keep = v128.and(keep, i32x4.ne(loadU8x4(mr + s), i32x4.splat(0)));
-      keep = v128.andnot(keep, v128.and(f32x4.gt(g, zero), f32x4.lt(g, ib)));
-      g = v128.bitselect(one, g, f32x4.ge(g, ba));
+      const gd = vtarget(tgt, gr, s);
+      let keepD = keep0;
+      if (masked) keepD = v128.and(keepD, i32x4.ne(loadU8x4(mr + s), i32x4.splat(0)));
+      const keep = v128.andnot(keepD, v128.and(f32x4.gt(gd, zero), f32x4.lt(gd, ib)));
+      let g = v128.bitselect(one, gd, f32x4.ge(gd, ba));
       g = f32x4.add(f32x4.mul(g, s1), s0);
-      const loss = bceLanes(kind, act, hasGrad, x, g, keep, av, bv, asv, bsv, gm, orow + (s << 2));
+      const loss = bceLanes(kind, act, hasGrad, dice, x, g, keep, av, bv, asv, bsv, gm, orow + (s << 2),
+        gd, keepD, dAv, dB1v, dB2v);
       if (lrow) v128.store(lrow + (s << 2), loss);
       acc = f32x4.add(acc, loss);
     }
@@ -308,13 +328,14 @@ export function bceCounts(x: usize, g: usize, m: usize, counts: usize, scratch: 
       for (let k: usize = 0; k < 4; k++) {
         const e = s + k;
         const x = load<f32>(xr + (e << 2));
-        let g = starget(tgt, gr, e);
-        let keep = <i32>k < valid;
-        if (masked && load<u8>(mr + e) == 0) keep = false;
-        if (g > 0 && g < ignoreBelow) keep = false;
-        if (g >= binarizeAt) g = 1;
+        const gd = starget(tgt, gr, e);
+        let keepD = <i32>k < valid;
+        if (masked && load<u8>(mr + e) == 0) keepD = false;
+        const keep = keepD && !(gd > 0 && gd < ignoreBelow);
+        let g = gd >= binarizeAt ? <f32>1 : gd;
         g = g * smooth1 + smooth0;
-        const loss = bceLane(kind, act, hasGrad, x, g, keep, a, b, as, bs, gamma, orow + (e << 2));
+        const loss = bceLane(kind, act, hasGrad, dice, x, g, keep, a, b, as, bs, gamma, orow + (e << 2),
+          gd, keepD, dA, dB1, dB2);
         if (lrow) store<f32>(lrow + (e << 2), loss);
         if (k == 0) acc0 += loss; else if (k == 1) acc1 += loss; else if (k == 2) acc2 += loss; else acc3 += loss;
       }
@@ -324,10 +345,10 @@ export function bceCounts(x: usize, g: usize, m: usize, counts: usize, scratch: 
 }
 
 // @ts-ignore: decorator
-@inline function forwardAll(kind: i32, act: i32, hasGrad: bool,
+@inline function forwardAll(kind: i32, act: i32, hasGrad: bool, dice: bool,
   x: usize, g: usize, m: usize, out: usize, lossOut: usize, lossStride: usize, coef: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: usize, tgt: i32, maskMode: i32,
-  ignoreBelow: f32, binarizeAt: f32, smooth1: f32, smooth0: f32, gamma: f32): void {
+  ignoreBelow: f32, binarizeAt: f32, smooth1: f32, smooth0: f32, gamma: f32, diceCoef: usize): void {
   const gsize = targetBytes(tgt);
   const main = <usize>(L & ~3), rest = <usize>L - main;
   const masked = maskMode != MASK_NONE;
@@ -340,16 +361,17 @@ export function bceCounts(x: usize, g: usize, m: usize, counts: usize, scratch: 
       const orow = hasGrad ? rowOf(out, n, C, c, stride, 4) : 0;
       const lrow = lossOut ? rowOf(lossOut, n, C, c, lossStride, 4) : 0;
       const stat = stats + ((<usize>n * C + c) << 3);
+      const dc = diceCoef + (<usize>n * C + c) * 12;
       for (let b0: usize = 0; b0 < main; b0 += BLOCK) {
         const e = b0 + BLOCK < main ? b0 + BLOCK : main;
-        bceBlock(kind, act, hasGrad, tgt, masked, xr, gr, mr, orow, lrow, b0, e, 4, stat,
-          a, b, as, bs, ignoreBelow, binarizeAt, smooth1, smooth0, gamma);
+        bceBlock(kind, act, hasGrad, dice, tgt, masked, xr, gr, mr, orow, lrow, b0, e, 4, stat,
+          a, b, as, bs, ignoreBelow, binarizeAt, smooth1, smooth0, gamma, dc);
       }
       if (rest) {
         copyTailBinary(xr, gr, mr, masked, gsize, main, rest, scratch);
-        bceBlock(kind, act, hasGrad, tgt, masked, scratch, scratch + 16, scratch + 32,
+        bceBlock(kind, act, hasGrad, dice, tgt, masked, scratch, scratch + 16, scratch + 32,
           scratch + 48, lrow ? scratch + 64 : 0, 0, 4, <i32>rest, stat,
-          a, b, as, bs, ignoreBelow, binarizeAt, smooth1, smooth0, gamma);
+          a, b, as, bs, ignoreBelow, binarizeAt, smooth1, smooth0, gamma, dc);
         if (hasGrad) memory.copy(orow + (main << 2), scratch + 48, rest << 2);
         if (lrow) memory.copy(lrow + (main << 2), scratch + 64, rest << 2);
       }
@@ -362,29 +384,29 @@ export function bceCounts(x: usize, g: usize, m: usize, counts: usize, scratch: 
  * loss sum into `stats` (f64 [N][C]); writes dLoss/dInput to `out` (same
  * layout as the input) unless out = 0, and the per-element losses to lossOut
  * (rows lossStride apart) unless lossOut = 0. `coef` holds, per sample,
- * (a, b, a·scale, b·scale) as f32 (see simd.ts for a and b).
+ * (a, b, a·scale, b·scale) as f32 (see simd.ts for a and b). Pass 2 of the
+ * fused Dice losses (sigmoid, out ≠ 0): `diceCoef` ≠ 0 holds the Dice part's
+ * (A, B1, B2) per (sample, channel), f32 [N][C][3], and its gradient is added.
  */
 export function bceForward(x: usize, g: usize, m: usize, out: usize, lossOut: usize, lossStride: i32,
   coef: usize, stats: usize, scratch: usize, N: i32, C: i32, L: i32, stride: i32,
   kind: i32, act: i32, tgt: i32, maskMode: i32,
-  ignoreBelow: f32, binarizeAt: f32, smooth1: f32, smooth0: f32, gamma: f32): void {
+  ignoreBelow: f32, binarizeAt: f32, smooth1: f32, smooth0: f32, gamma: f32, diceCoef: usize): void {
+  if (kind == KIND_BCE) forwardKind(KIND_BCE, x, g, m, out, lossOut, lossStride, coef, stats, scratch, N, C, L, stride, act, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma, diceCoef);
+  else forwardKind(KIND_FOCAL, x, g, m, out, lossOut, lossStride, coef, stats, scratch, N, C, L, stride, act, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma, diceCoef);
+}
+// @ts-ignore: decorator
+@inline function forwardKind(kind: i32, x: usize, g: usize, m: usize, out: usize, lossOut: usize, lossStride: i32,
+  coef: usize, stats: usize, scratch: usize, N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32,
+  ignoreBelow: f32, binarizeAt: f32, smooth1: f32, smooth0: f32, gamma: f32, diceCoef: usize): void {
   const st = <usize>stride, ls = <usize>lossStride;
-  if (kind == KIND_BCE) {
-    if (act == ACT_SIGMOID) {
-      if (out) forwardAll(KIND_BCE, ACT_SIGMOID, true, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma);
-      else forwardAll(KIND_BCE, ACT_SIGMOID, false, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma);
-    } else {
-      if (out) forwardAll(KIND_BCE, ACT_NONE, true, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma);
-      else forwardAll(KIND_BCE, ACT_NONE, false, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma);
-    }
+  if (act == ACT_SIGMOID) {
+    if (out && diceCoef) forwardAll(kind, ACT_SIGMOID, true, true, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma, diceCoef);
+    else if (out) forwardAll(kind, ACT_SIGMOID, true, false, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma, 0);
+    else forwardAll(kind, ACT_SIGMOID, false, false, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma, 0);
   } else {
-    if (act == ACT_SIGMOID) {
-      if (out) forwardAll(KIND_FOCAL, ACT_SIGMOID, true, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma);
-      else forwardAll(KIND_FOCAL, ACT_SIGMOID, false, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma);
-    } else {
-      if (out) forwardAll(KIND_FOCAL, ACT_NONE, true, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma);
-      else forwardAll(KIND_FOCAL, ACT_NONE, false, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma);
-    }
+    if (out) forwardAll(kind, ACT_NONE, true, false, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma, 0);
+    else forwardAll(kind, ACT_NONE, false, false, x, g, m, out, lossOut, ls, coef, stats, scratch, N, C, L, st, tgt, maskMode, ignoreBelow, binarizeAt, smooth1, smooth0, gamma, 0);
   }
 }
 

@@ -25,18 +25,14 @@
 import {
   vexp, sexp, kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax, pmin,
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
-  vsigmoidNegFromTail, ssigmoidNegFromTail, vlog1pWith, slog1pWith, vbceLogitsSlope, sbceLogitsSlope,
+  vlogNormal, slogNormal,
 } from './simd';
 import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, targetBytes, vtarget, vindex, starget, sindex } from './layout';
 
 
-
-
-
-
 // Scalar build: the 8 lanes of the three accumulators (I, SP, SG), and of the
-// four BCE accumulators of diceBceSums (BP, BN, K, NP).
-const LANES: usize = memory.data(7 * 8 * 4, 16);
+// pixel loss's (at most two, see sumsBlock).
+const LANES: usize = memory.data(5 * 8 * 4, 16);
 
 // ---------------------------------------------------------------- scratch ---
 // Per call, the bindings provide `diceScratchBytes(C)` bytes of scratch, all
@@ -45,11 +41,15 @@ const LANES: usize = memory.data(7 * 8 * 4, 16);
 //   R  BLOCK f32     max_c p_c, the probability of the arg-max channel
 //   F, QA, PN, TN    softmax gradient (pass 2): arg-max found (i32 mask),
 //      BLOCK each    q of the arg-max channel, Σ p and Σ p·q over the others
+//   WT  BLOCK f32    diceCeGradient: the pixel's CE weight w_y·scale
+//   MX, LZ  BLOCK    diceCeSums: m = max_k x_k and log Z of the pixel
 // @ts-ignore: decorator
 @inline function offR(C: i32): usize { return <usize>C * BLOCK * 4; }
+// @ts-ignore: decorator
+@inline function offMX(C: i32): usize { return offR(C) + 6 * BLOCK * 4; }
 
 export function diceScratchBytes(C: i32): i32 {
-  return <i32>(offR(C) + 5 * BLOCK * 4);
+  return <i32>(offR(C) + 8 * BLOCK * 4);
 }
 
 
@@ -108,10 +108,15 @@ export function diceScratchBytes(C: i32): i32 {
 // ------------------------------------------------------------- softmax ----
 // p_c = e^(x_c − m) / Σ_k e^(x_k − m), m = max_k x_k, for the pixels [from, to)
 // of a block; written to E (row c at E + c·BLOCK, element s − from), and
-// 1/Σ_k e^(x_k − m), which is exactly the arg-max channel's p (e^0 = 1), to R.
+// 1/Σ_k e^(x_k − m), which is exactly the arg-max channel's p (e^0 = 1), to R;
+// with `lse` also m to MX and log Z, Z = Σ_k e^(x_k − m) ∈ [1, C], to LZ.
+// log Z is corrected for the rounding of the sum (TwoSum per addition gives
+// the exact error ε of Z, and log(Z + ε) ≈ log Z + ε/Z), so that −log p of a
+// confident pixel (Z = 1 + tiny) keeps its relative accuracy.
 // Returns FLAG_INPUT if a logit is not finite.
 // @ts-ignore: decorator
-@inline function softmaxBlock(vector: bool, x: usize, stride: usize, C: i32, from: usize, to: usize, E: usize): i32 {
+@inline function softmaxBlock(vector: bool, lse: bool, x: usize, stride: usize, C: i32, from: usize, to: usize, E: usize): i32 {
+  const MX = E + offMX(C), LZ = MX + BLOCK * 4;
   if (ASC_FEATURE_SIMD && vector) {
     let ok = i32x4.splat(-1);
     for (let s = from; s < to; s += 4) {
@@ -124,14 +129,20 @@ export function diceScratchBytes(C: i32): i32 {
         ok = v128.and(ok, f32x4.eq(f32x4.sub(xv, xv), kConst(K_ZERO)));
         m = f32x4.pmax(m, xv);
       }
-      let z = kConst(K_ZERO);
+      let z = kConst(K_ZERO), err = z;
       for (let c = 0; c < C; c++) {
         const e = vexp(f32x4.sub(v128.load(x + ((<usize>c * stride + s) << 2)), m));
         v128.store(E + <usize>c * BLOCK * 4 + j, e);
-        z = f32x4.add(z, e);
+        const sum = f32x4.add(z, e);
+        if (lse) {
+          const be = f32x4.sub(sum, z);
+          err = f32x4.add(err, f32x4.add(f32x4.sub(z, f32x4.sub(sum, be)), f32x4.sub(e, be)));
+        }
+        z = sum;
       }
       const r = f32x4.div(kConst(K_ONE), z);
       v128.store(E + offR(C) + j, r);
+      if (lse) { v128.store(MX + j, m); v128.store(LZ + j, f32x4.add(vlogNormal(z), f32x4.mul(err, r))); }
       for (let c = 0; c < C; c++) {
         const at = E + <usize>c * BLOCK * 4 + j;
         v128.store(at, f32x4.mul(v128.load(at), r));
@@ -148,14 +159,20 @@ export function diceScratchBytes(C: i32): i32 {
         if (xv - xv != 0) flags = FLAG_INPUT;
         m = pmax(m, xv);
       }
-      let z: f32 = 0;
+      let z: f32 = 0, err: f32 = 0;
       for (let c = 0; c < C; c++) {
         const e = sexp(load<f32>(x + ((<usize>c * stride + s) << 2)) - m);
         store<f32>(E + <usize>c * BLOCK * 4 + j, e);
-        z += e;
+        const sum = z + e;
+        if (lse) {
+          const be = sum - z;
+          err = err + ((z - (sum - be)) + (e - be));
+        }
+        z = sum;
       }
       const r: f32 = <f32>1.0 / z;
       store<f32>(E + offR(C) + j, r);
+      if (lse) { store<f32>(MX + j, m); store<f32>(LZ + j, slogNormal(z) + err * r); }
       for (let c = 0; c < C; c++) {
         const at = E + <usize>c * BLOCK * 4 + j;
         store<f32>(at, load<f32>(at) * r);
@@ -166,36 +183,45 @@ export function diceScratchBytes(C: i32): i32 {
 }
 
 // -------------------------------------------------------------- pass 1 ----
-// Adds the sums of rows [from, to) of one sample into stats (f64, [C][3]).
+// Adds the sums of rows [from, to) of one sample into stats (f64, [C][W]).
 // `vector`: the SIMD form, for a block whose length is a multiple of 8.
-// `bce` (diceBceSums: sigmoid logits, dense targets): stats are [C][7], and
-// each entry also gets the BCE sums over its kept elements
-//   BP = Σ g·softplus(−x) = Σ −g·log p,  BN = Σ (1 − g)·softplus(x) = Σ −(1 − g)·log(1 − p),
-//   K = #kept,  NP = #kept with g ≥ 0.5 (HED's positives),
-// with σ(x) and log1p(e^−|x|) from the same t = e^−|x|, u = 1 + t, r = 1/u.
+// `pix` adds a pixel loss's sums after (I, SP, SG) (statsWidth(pix) per entry):
+//   PIX_COUNT (diceBceSums, sigmoid, dense targets): K = #elements the BCE part
+//     keeps (mask ≠ 0 and the label not in RCF's ignored band (0, lo)) and
+//     NP = #of those with g ≥ posAt (HED / RCF positives); the BCE terms
+//     themselves come in pass 2 (bceForward), whose weights need these counts;
+//   PIX_CE (diceCeSums, softmax, class ids): CE_c = Σ over kept pixels labelled
+//     c of −log p_c = (m − x_c) + log Z, m = max_k x_k, Z = Σ_k e^(x_k − m) ≥ 1
+//     (two non-negative terms: no cancellation, exact for tiny p_c).
+export const PIX_NONE = 0;
+export const PIX_COUNT = 1;
+export const PIX_CE = 2;
+// @ts-ignore: decorator
+@inline function statsWidth(pix: i32): usize { return pix == PIX_COUNT ? 5 : pix == PIX_CE ? 4 : 3; }
+
 // @ts-ignore: decorator
 @inline function sumsBlock(
-  act: i32, tgt: i32, maskMode: i32, vector: bool, bce: bool,
+  act: i32, tgt: i32, maskMode: i32, vector: bool, pix: i32,
   x: usize, g: usize, m: usize, stride: usize, C: i32, from: usize, to: usize,
-  ignore: i32, hasIgnore: bool, squared: bool, stats: usize, scratch: usize,
+  ignore: i32, hasIgnore: bool, squared: bool, lo: f32, posAt: f32, stats: usize, scratch: usize,
 ): i32 {
-  const E = scratch;
-  let flags = act == ACT_SOFTMAX ? softmaxBlock(vector, x, stride, C, from, to, E) : 0;
+  const E = scratch, MX = scratch + offMX(C), LZ = MX + BLOCK * 4;
+  let flags = act == ACT_SOFTMAX ? softmaxBlock(vector, pix == PIX_CE, x, stride, C, from, to, E) : 0;
   const gsize = targetBytes(tgt);
+  const rel = from << 2;
   for (let c = 0; c < C; c++) {
     const xr = x + <usize>c * stride * 4;
-    const er = E + <usize>c * BLOCK * 4 - (from << 2);
+    const er = E + <usize>c * BLOCK * 4 - rel;
     const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
     const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
-    let sI: f64 = 0, sP: f64 = 0, sG: f64 = 0;
-    let sBP: f64 = 0, sBN: f64 = 0, sK: f64 = 0, sNP: f64 = 0;
+    let sI: f64 = 0, sP: f64 = 0, sG: f64 = 0, s3: f64 = 0, s4: f64 = 0;
     if (ASC_FEATURE_SIMD && vector) {
       const one = kConst(K_ONE);
       const cv = i32x4.splat(c), Cv = i32x4.splat(C), ign = i32x4.splat(ignore);
       const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
       let iA = kConst(K_ZERO), iB = iA, pA = iA, pB = iA, gA = iA, gB = iA;
-      let bpA = i32x4.splat(0), bpB = bpA, bnA = bpA, bnB = bpA, kA = bpA, kB = bpA, npA = bpA, npB = bpA;
-      const half = f32x4.splat(0.5);
+      let uA = iA, uB = iA, vA = iA, vB = iA;
+      const lov = f32x4.splat(lo), posv = f32x4.splat(posAt);
       // Validation rides along as unsigned maxima of bit patterns: |x| as bits
       // is ≥ 0x7f800000 only for ±Infinity and NaN; a target g is in [0, 1]
       // iff its bits are ≤ 0x3f800000 (−0 fails this, so a failure is
@@ -214,16 +240,7 @@ export function diceScratchBytes(C: i32): i32 {
           xA = v128.load(xr + (s << 2)); xB = v128.load(xr + (s << 2), 16);
           xBits = i32x4.max_u(xBits, i32x4.max_u(v128.and(xA, absMask), v128.and(xB, absMask)));
         }
-        let pa: v128, pb: v128, l1a = i32x4.splat(0), l1b = l1a;
-        if (bce) {
-          const ta = vexpNegAbs(xA), tb = vexpNegAbs(xB);
-          const ua = f32x4.add(one, ta), ub = f32x4.add(one, tb);
-          const ra = f32x4.div(one, ua), rb = f32x4.div(one, ub);
-          pa = vsigmoidFromTail(xA, ta, ra); pb = vsigmoidFromTail(xB, tb, rb);
-          l1a = vlog1pWith(ta, ua, ra); l1b = vlog1pWith(tb, ub, rb);
-        } else {
-          pa = vprob(act, xA); pb = vprob(act, xB);
-        }
+        let pa = vprob(act, xA), pb = vprob(act, xB);
         let ka = keepAll, kb = keepAll;
         let ga: v128, gb: v128;
         if (isIndex(tgt)) {
@@ -249,18 +266,19 @@ export function diceScratchBytes(C: i32): i32 {
           pA = f32x4.add(pA, pa); pB = f32x4.add(pB, pb);
           gA = f32x4.add(gA, ga); gB = f32x4.add(gB, gb);
         }
-        if (bce) {
-          // g (zero where not kept) times −log p; (1 − g)·(−log(1 − p)) masked.
-          bpA = f32x4.add(bpA, f32x4.mul(ga, vsoftplusWith(f32x4.neg(xA), l1a)));
-          bpB = f32x4.add(bpB, f32x4.mul(gb, vsoftplusWith(f32x4.neg(xB), l1b)));
-          let na = f32x4.mul(f32x4.sub(one, ga), vsoftplusWith(xA, l1a));
-          let nb = f32x4.mul(f32x4.sub(one, gb), vsoftplusWith(xB, l1b));
-          let ca = one, cb = one;
-          if (maskMode != MASK_NONE) { na = v128.and(na, ka); nb = v128.and(nb, kb); ca = v128.and(one, ka); cb = v128.and(one, kb); }
-          bnA = f32x4.add(bnA, na); bnB = f32x4.add(bnB, nb);
-          kA = f32x4.add(kA, ca); kB = f32x4.add(kB, cb);
-          npA = f32x4.add(npA, v128.and(one, f32x4.ge(ga, half)));
-          npB = f32x4.add(npB, v128.and(one, f32x4.ge(gb, half)));
+        if (pix == PIX_COUNT) {
+          const ba = v128.andnot(ka, v128.and(f32x4.gt(ga, kConst(K_ZERO)), f32x4.lt(ga, lov)));
+          const bb = v128.andnot(kb, v128.and(f32x4.gt(gb, kConst(K_ZERO)), f32x4.lt(gb, lov)));
+          uA = f32x4.add(uA, v128.and(one, ba)); uB = f32x4.add(uB, v128.and(one, bb));
+          vA = f32x4.add(vA, v128.and(one, v128.and(ba, f32x4.ge(ga, posv))));
+          vB = f32x4.add(vB, v128.and(one, v128.and(bb, f32x4.ge(gb, posv))));
+        } else if (pix == PIX_CE) {
+          const j = (s << 2) - rel;
+          const ma = v128.load(MX + j), mb = v128.load(MX + j, 16);
+          const za = v128.load(LZ + j), zb = v128.load(LZ + j, 16);
+          const la = f32x4.add(f32x4.sub(ma, v128.load(xr + (s << 2))), za);
+          const lb = f32x4.add(f32x4.sub(mb, v128.load(xr + (s << 2), 16)), zb);
+          uA = f32x4.add(uA, f32x4.mul(ga, la)); uB = f32x4.add(uB, f32x4.mul(gb, lb));
         }
       }
       const ok = v128.and(i32x4.lt_u(xBits, i32x4.splat(0x7f800000)),
@@ -272,30 +290,20 @@ export function diceScratchBytes(C: i32): i32 {
       sI = lanesToF64(f32x4.add(iA, iB));
       sP = lanesToF64(f32x4.add(pA, pB));
       sG = lanesToF64(f32x4.add(gA, gB));
-      if (bce) {
-        sBP = lanesToF64(f32x4.add(bpA, bpB));
-        sBN = lanesToF64(f32x4.add(bnA, bnB));
-        sK = lanesToF64(f32x4.add(kA, kB));
-        sNP = lanesToF64(f32x4.add(npA, npB));
-      }
+      if (pix != PIX_NONE) s3 = lanesToF64(f32x4.add(uA, uB));
+      if (pix == PIX_COUNT) s4 = lanesToF64(f32x4.add(vA, vB));
     } else {
-      memory.fill(LANES, 0, (bce ? 7 : 3) * 8 * 4);
+      memory.fill(LANES, 0, 5 * 8 * 4);
       for (let s = from; s < to; s++) {
         const k = (s - from) & 7;
         let keep = true;
-        let p: f32, gv: f32, xv: f32 = 0, l1: f32 = 0;
+        let p: f32, gv: f32;
         if (act == ACT_SOFTMAX) {
           p = load<f32>(er + (s << 2));
         } else {
-          xv = load<f32>(xr + (s << 2));
+          const xv = load<f32>(xr + (s << 2));
           if (xv - xv != 0) flags |= FLAG_INPUT;
-          if (bce) {
-            const t = sexpNegAbs(xv), u = <f32>1.0 + t, r = <f32>1.0 / u;
-            p = ssigmoidFromTail(xv, t, r);
-            l1 = slog1pWith(t, u, r);
-          } else {
-            p = sprob(act, xv);
-          }
+          p = sprob(act, xv);
         }
         if (isIndex(tgt)) {
           const t = sindex(tgt, gr, s);
@@ -313,43 +321,31 @@ export function diceScratchBytes(C: i32): i32 {
         store<f32>(lane, load<f32>(lane) + sinter(tgt, p, gv));
         store<f32>(lane, load<f32>(lane, 32) + p * (squared ? p : 1), 32);
         store<f32>(lane, load<f32>(lane, 64) + gv * (squared ? gv : 1), 64);
-        if (bce) {
-          store<f32>(lane, load<f32>(lane, 96) + gv * ssoftplusWith(-xv, l1), 96);
-          store<f32>(lane, load<f32>(lane, 128) + (keep ? (<f32>1.0 - gv) * ssoftplusWith(xv, l1) : <f32>0), 128);
-          store<f32>(lane, load<f32>(lane, 160) + (keep ? <f32>1 : <f32>0), 160);
-          store<f32>(lane, load<f32>(lane, 192) + (gv >= <f32>0.5 ? <f32>1 : <f32>0), 192);
+        if (pix == PIX_COUNT) {
+          const counted = keep && !(gv > 0 && gv < lo);
+          store<f32>(lane, load<f32>(lane, 96) + (counted ? <f32>1 : <f32>0), 96);
+          store<f32>(lane, load<f32>(lane, 128) + (counted && gv >= posAt ? <f32>1 : <f32>0), 128);
+        } else if (pix == PIX_CE) {
+          const j = (s << 2) - rel;
+          const l = (load<f32>(MX + j) - load<f32>(xr + (s << 2))) + load<f32>(LZ + j);
+          store<f32>(lane, load<f32>(lane, 96) + gv * l, 96);
         }
       }
       sI = lanesToF64Scalar(LANES);
       sP = lanesToF64Scalar(LANES + 32);
       sG = lanesToF64Scalar(LANES + 64);
-      if (bce) {
-        sBP = lanesToF64Scalar(LANES + 96);
-        sBN = lanesToF64Scalar(LANES + 128);
-        sK = lanesToF64Scalar(LANES + 160);
-        sNP = lanesToF64Scalar(LANES + 192);
-      }
+      if (pix != PIX_NONE) s3 = lanesToF64Scalar(LANES + 96);
+      if (pix == PIX_COUNT) s4 = lanesToF64Scalar(LANES + 128);
     }
-    const st = stats + <usize>c * (bce ? 56 : 24);
+    const st = stats + <usize>c * statsWidth(pix) * 8;
     store<f64>(st, load<f64>(st) + sI);
     store<f64>(st, load<f64>(st, 8) + sP, 8);
     store<f64>(st, load<f64>(st, 16) + sG, 16);
-    if (bce) {
-      store<f64>(st, load<f64>(st, 24) + sBP, 24);
-      store<f64>(st, load<f64>(st, 32) + sBN, 32);
-      store<f64>(st, load<f64>(st, 40) + sK, 40);
-      store<f64>(st, load<f64>(st, 48) + sNP, 48);
-    }
+    if (pix != PIX_NONE) store<f64>(st, load<f64>(st, 24) + s3, 24);
+    if (pix == PIX_COUNT) store<f64>(st, load<f64>(st, 32) + s4, 32);
   }
   return flags;
 }
-
-// softplus(y) = max(y, 0) + log1p(e^−|y|), given l1 = log1p(e^−|x|) with |x| = |y|
-// (simd.ts "logistic": softplus(−x) = −log σ(x), softplus(x) = −log(1 − σ(x))).
-// @ts-ignore: decorator
-@inline function vsoftplusWith(y: v128, l1: v128): v128 { return f32x4.add(f32x4.pmax(kConst(K_ZERO), y), l1); }
-// @ts-ignore: decorator
-@inline function ssoftplusWith(y: f32, l1: f32): f32 { return pmax(0, y) + l1; }
 
 // Σ of the four lanes in f64, in lane order.
 // @ts-ignore: decorator
@@ -390,12 +386,12 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
 // then the activation's chain rule: none dL/dx = q; sigmoid dL/dx = q·σ'(x);
 // softmax dL/dx_k = p_k·(q_k − Σ_c p_c·q_c) over the channels of the pixel.
 // coef holds (A, B1, B2) as f32 for every channel of the sample, [C][3].
-// `bce` (diceBceGradient, sigmoid): coef is [C][5], (A, B1, B2, BA, BB), and
-// BCE's dℓ/dx = BB·(1 − g)·σ(x) − BA·g·σ(−x) is added to the Dice part
-// (zero where the element is not kept).
+// `ce` (diceCeGradient, softmax): coef is [C][4], (A, B1, B2, W_c), and the
+// weighted cross-entropy's dCE/dx_k = W_y·(p_k − [k = y]) of a kept pixel
+// labelled y is added: W_y is gathered per pixel into WT in sweep 0.
 // @ts-ignore: decorator
 @inline function gradBlock(
-  act: i32, tgt: i32, maskMode: i32, vector: bool, bce: bool,
+  act: i32, tgt: i32, maskMode: i32, vector: bool, ce: bool,
   x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, coef: usize, scratch: usize,
 ): void {
@@ -407,11 +403,11 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   // where every term is small when p_a is close to 1. Sweep 0 gathers q_a, PN
   // and TN, sweep 1 writes the output.
   const E = scratch, R = scratch + offR(C);
-  const F = R + BLOCK * 4, QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4;
+  const F = R + BLOCK * 4, QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4, WT = TN + BLOCK * 4;
   const rel = from << 2;
   if (act == ACT_SOFTMAX) {
-    softmaxBlock(vector, x, stride, C, from, to, E);
-    memory.fill(F, 0, 4 * BLOCK * 4);
+    softmaxBlock(vector, false, x, stride, C, from, to, E);
+    memory.fill(F, 0, 5 * BLOCK * 4);
   }
   const gsize = targetBytes(tgt);
   const sweeps = act == ACT_SOFTMAX ? 2 : 1;
@@ -423,17 +419,17 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       const er = E + <usize>c * BLOCK * 4 - rel;
       const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
       const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
-      const cf = coef + <usize>c * (bce ? 20 : 12);
+      const cf = coef + <usize>c * (ce ? 16 : 12);
       if (ASC_FEATURE_SIMD && vector) {
         const A = f32x4.splat(load<f32>(cf)), B1 = f32x4.splat(load<f32>(cf, 4)), B2 = f32x4.splat(load<f32>(cf, 8));
-        const BA = f32x4.splat(bce ? load<f32>(cf, 12) : <f32>0), BB = f32x4.splat(bce ? load<f32>(cf, 16) : <f32>0);
+        const W = f32x4.splat(ce ? load<f32>(cf, 12) : <f32>0);
         const one = kConst(K_ONE);
         const cv = i32x4.splat(c), ign = i32x4.splat(ignore);
         const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
         const keepAll = i32x4.splat(-1);
         for (let s = from; s < to; s += 4) {
           let keep = keepAll;
-          let p: v128, slope: v128 = one, gv: v128, pNeg: v128 = one;
+          let p: v128, slope: v128 = one, gv: v128;
           if (act == ACT_SOFTMAX) {
             p = v128.load(er + (s << 2));
           } else {
@@ -442,7 +438,6 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
               const t = vexpNegAbs(xv), r = f32x4.div(one, f32x4.add(one, t));
               p = vsigmoidFromTail(xv, t, r);
               slope = vsigmoidSlopeFromTail(t, r);
-              if (bce) pNeg = vsigmoidNegFromTail(xv, t, r);
             } else p = xv;
           }
           if (isIndex(tgt)) {
@@ -458,8 +453,14 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
           if (act == ACT_SOFTMAX) {
             const j = (s << 2) - rel;
             const qa = v128.load(QA + j);
+            // The CE term's −[k = y]·W_y of this channel (0 unless kept and labelled c).
+            const wy = ce ? v128.and(f32x4.mul(gv, W), keep) : kConst(K_ZERO);
             if (sweep == 1) {
-              v128.store(orow + (s << 2), f32x4.mul(p, f32x4.add(f32x4.sub(q, qa), v128.load(TN + j))));
+              let d = f32x4.add(f32x4.sub(q, qa), v128.load(TN + j));
+              if (ce) d = f32x4.add(d, v128.load(WT + j));
+              let o = f32x4.mul(p, d);
+              if (ce) o = f32x4.sub(o, wy);
+              v128.store(orow + (s << 2), o);
             } else {
               const found = v128.load(F + j);
               const isArg = v128.andnot(f32x4.eq(p, v128.load(R + j)), found);
@@ -467,21 +468,18 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
               v128.store(QA + j, v128.bitselect(q, qa, isArg));
               v128.store(PN + j, f32x4.add(v128.load(PN + j), v128.andnot(p, isArg)));
               v128.store(TN + j, f32x4.add(v128.load(TN + j), v128.andnot(f32x4.mul(p, q), isArg)));
+              if (ce) v128.store(WT + j, f32x4.add(v128.load(WT + j), wy));
             }
-          } else if (bce) {
-            let db = vbceLogitsSlope(gv, BA, BB, p, pNeg);
-            if (maskMode != MASK_NONE) db = v128.and(db, keep);
-            v128.store(orow + (s << 2), f32x4.add(f32x4.mul(q, slope), db));
           } else {
             v128.store(orow + (s << 2), act == ACT_SIGMOID ? f32x4.mul(q, slope) : q);
           }
         }
       } else {
         const A = load<f32>(cf), B1 = load<f32>(cf, 4), B2 = load<f32>(cf, 8);
-        const BA: f32 = bce ? load<f32>(cf, 12) : 0, BB: f32 = bce ? load<f32>(cf, 16) : 0;
+        const W: f32 = ce ? load<f32>(cf, 12) : 0;
         for (let s = from; s < to; s++) {
           let keep = true;
-          let p: f32, slope: f32 = 1, gv: f32, pNeg: f32 = 1;
+          let p: f32, slope: f32 = 1, gv: f32;
           if (act == ACT_SOFTMAX) {
             p = load<f32>(er + (s << 2));
           } else {
@@ -490,7 +488,6 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
               const t = sexpNegAbs(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
               p = ssigmoidFromTail(xv, t, r);
               slope = ssigmoidSlopeFromTail(t, r);
-              if (bce) pNeg = ssigmoidNegFromTail(xv, t, r);
             } else p = xv;
           }
           if (isIndex(tgt)) {
@@ -506,17 +503,21 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
           if (act == ACT_SOFTMAX) {
             const j = (s << 2) - rel;
             const qa = load<f32>(QA + j);
+            const wy: f32 = ce && keep ? gv * W : 0;
             if (sweep == 1) {
-              store<f32>(orow + (s << 2), p * ((q - qa) + load<f32>(TN + j)));
+              let d = (q - qa) + load<f32>(TN + j);
+              if (ce) d = d + load<f32>(WT + j);
+              let o = p * d;
+              if (ce) o = o - wy;
+              store<f32>(orow + (s << 2), o);
             } else {
               const isArg = load<i32>(F + j) == 0 && p == load<f32>(R + j);
               if (isArg) store<i32>(F + j, -1);
               store<f32>(QA + j, isArg ? q : qa);
               store<f32>(PN + j, load<f32>(PN + j) + (isArg ? 0 : p));
               store<f32>(TN + j, load<f32>(TN + j) + (isArg ? 0 : p * q));
+              if (ce) store<f32>(WT + j, load<f32>(WT + j) + wy);
             }
-          } else if (bce) {
-            store<f32>(orow + (s << 2), q * slope + (keep ? sbceLogitsSlope(gv, BA, BB, p, pNeg) : <f32>0));
           } else {
             store<f32>(orow + (s << 2), act == ACT_SIGMOID ? q * slope : q);
           }
@@ -543,15 +544,15 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
 // The scalar forms as ordinary functions with run-time options: the scalar
 // build runs them everywhere and the SIMD build on row tails, so one copy each
 // serves every specialisation (inlining them too would only grow the module).
-function sumsBlockScalar(act: i32, tgt: i32, maskMode: i32, bce: bool,
+function sumsBlockScalar(act: i32, tgt: i32, maskMode: i32, pix: i32,
   x: usize, g: usize, m: usize, stride: usize, C: i32, from: usize, to: usize,
-  ignore: i32, hasIgnore: bool, squared: bool, stats: usize, scratch: usize): i32 {
-  return sumsBlock(act, tgt, maskMode, false, bce, x, g, m, stride, C, from, to, ignore, hasIgnore, squared, stats, scratch);
+  ignore: i32, hasIgnore: bool, squared: bool, lo: f32, posAt: f32, stats: usize, scratch: usize): i32 {
+  return sumsBlock(act, tgt, maskMode, false, pix, x, g, m, stride, C, from, to, ignore, hasIgnore, squared, lo, posAt, stats, scratch);
 }
-function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, bce: bool,
+function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
   x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, coef: usize, scratch: usize): void {
-  gradBlock(act, tgt, maskMode, false, bce, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
+  gradBlock(act, tgt, maskMode, false, ce, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
 }
 
 // -------------------------------------------------------------- drivers ---
@@ -569,31 +570,32 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, bce: bool,
 }
 
 // @ts-ignore: decorator
-@inline function sumsAll(act: i32, tgt: i32, masked: bool, bce: bool,
+@inline function sumsAll(act: i32, tgt: i32, masked: bool, pix: i32,
   x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, stride: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
+  N: i32, C: i32, L: i32, stride: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool,
+  lo: f32, posAt: f32): i32 {
   let flags = 0;
   const main = <usize>(L & ~7);
   const mm = masked ? maskMode : MASK_NONE;
   for (let n = 0; n < N; n++) {
     const xn = x + <usize>n * C * stride * 4;
     const gn = sampleTargetRow(tgt, g, n, C, stride), mn = sampleMaskRow(mm, m, n, C, stride);
-    const sn = stats + <usize>n * C * (bce ? 56 : 24);
+    const sn = stats + <usize>n * C * statsWidth(pix) * 8;
     for (let b: usize = 0; b < main; b += BLOCK) {
       const e = b + BLOCK < main ? b + BLOCK : main;
       flags |= ASC_FEATURE_SIMD
-        ? sumsBlock(act, tgt, mm, true, bce, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, sn, scratch)
-        : sumsBlockScalar(act, tgt, mm, bce, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, sn, scratch);
+        ? sumsBlock(act, tgt, mm, true, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, lo, posAt, sn, scratch)
+        : sumsBlockScalar(act, tgt, mm, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, lo, posAt, sn, scratch);
     }
     if (main < <usize>L) {
-      flags |= sumsBlockScalar(act, tgt, mm, bce, xn, gn, mn, stride, C, main, L, ignore, hasIgnore, squared, sn, scratch);
+      flags |= sumsBlockScalar(act, tgt, mm, pix, xn, gn, mn, stride, C, main, L, ignore, hasIgnore, squared, lo, posAt, sn, scratch);
     }
   }
   return flags;
 }
 
 // @ts-ignore: decorator
-@inline function gradAll(act: i32, tgt: i32, masked: bool, bce: bool,
+@inline function gradAll(act: i32, tgt: i32, masked: bool, ce: bool,
   x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: usize, maskMode: i32, ignore: i32, hasIgnore: bool, coefStride: usize): void {
   const main = <usize>(L & ~7);
@@ -604,11 +606,11 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, bce: bool,
     const cn = coef + <usize>n * coefStride;
     for (let b: usize = 0; b < main; b += BLOCK) {
       const e = b + BLOCK < main ? b + BLOCK : main;
-      if (ASC_FEATURE_SIMD) gradBlock(act, tgt, mm, true, bce, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
-      else gradBlockScalar(act, tgt, mm, bce, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
+      if (ASC_FEATURE_SIMD) gradBlock(act, tgt, mm, true, ce, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
+      else gradBlockScalar(act, tgt, mm, ce, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
     }
     if (main < <usize>L) {
-      gradBlockScalar(act, tgt, mm, bce, xn, gn, mn, on, stride, C, main, L, ignore, hasIgnore, cn, scratch);
+      gradBlockScalar(act, tgt, mm, ce, xn, gn, mn, on, stride, C, main, L, ignore, hasIgnore, cn, scratch);
     }
   }
 }
@@ -632,18 +634,23 @@ export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: us
 // @ts-ignore: decorator
 @inline function sumsTarget(act: i32, tgt: i32, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
-  if (tgt == TGT_F32) return sumsMask(act, TGT_F32, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  if (tgt == TGT_U8) return sumsMask(act, TGT_U8, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  if (tgt == TGT_SOFT) return sumsMask(act, TGT_SOFT, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  if (tgt == IDX_U8) return sumsMask(act, IDX_U8, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  if (tgt == IDX_U16) return sumsMask(act, IDX_U16, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  return sumsMask(act, IDX_I32, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  if (tgt == TGT_F32) return sumsMask(act, TGT_F32, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  if (tgt == TGT_U8) return sumsMask(act, TGT_U8, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  if (tgt == TGT_SOFT) return sumsMask(act, TGT_SOFT, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  return sumsIndex(act, tgt, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
 }
 // @ts-ignore: decorator
-@inline function sumsMask(act: i32, tgt: i32, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+@inline function sumsIndex(act: i32, tgt: i32, pix: i32, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
-  if (maskMode == MASK_NONE) return sumsAll(act, tgt, false, false, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  return sumsAll(act, tgt, true, false, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  if (tgt == IDX_U8) return sumsMask(act, IDX_U8, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  if (tgt == IDX_U16) return sumsMask(act, IDX_U16, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  return sumsMask(act, IDX_I32, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+}
+// @ts-ignore: decorator
+@inline function sumsMask(act: i32, tgt: i32, pix: i32, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
+  if (maskMode == MASK_NONE) return sumsAll(act, tgt, false, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0);
+  return sumsAll(act, tgt, true, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0);
 }
 
 /**
@@ -661,55 +668,63 @@ export function diceGradient(x: usize, g: usize, m: usize, out: usize, coef: usi
 // @ts-ignore: decorator
 @inline function gradTarget(act: i32, tgt: i32, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  if (tgt == TGT_F32) gradMask(act, TGT_F32, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == TGT_U8) gradMask(act, TGT_U8, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == TGT_SOFT) gradMask(act, TGT_SOFT, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == IDX_U8) gradMask(act, IDX_U8, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == IDX_U16) gradMask(act, IDX_U16, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else gradMask(act, IDX_I32, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == TGT_F32) gradMask(act, TGT_F32, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == TGT_U8) gradMask(act, TGT_U8, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == TGT_SOFT) gradMask(act, TGT_SOFT, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else gradIndex(act, tgt, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 // @ts-ignore: decorator
-@inline function gradMask(act: i32, tgt: i32, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+@inline function gradIndex(act: i32, tgt: i32, ce: bool, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  if (maskMode == MASK_NONE) gradAll(act, tgt, false, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else gradAll(act, tgt, true, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == IDX_U8) gradMask(act, IDX_U8, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == IDX_U16) gradMask(act, IDX_U16, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else gradMask(act, IDX_I32, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+}
+// @ts-ignore: decorator
+@inline function gradMask(act: i32, tgt: i32, ce: bool, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  if (maskMode == MASK_NONE) gradAll(act, tgt, false, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else gradAll(act, tgt, true, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 
-// ------------------------------------------------------ Dice + BCE exports ---
-// MONAI's DiceCELoss for sigmoid logits and dense targets: one read of the
-// data for both losses' sums (pass 1), one write of the summed gradient
-// (pass 2). Four specialisations: (f32 | u8 target) × (masked?).
+// ---------------------------------------------------- fused combinations ---
+// Dice + a pixel loss from one read of the data for the sums (pass 1) and one
+// write of the summed gradient (pass 2).
 
 /**
- * Pass 1 of diceBceLoss: adds, for every (sample, channel), (I, SP, SG) as
- * diceSums does for sigmoid logits, then BP = Σ g·softplus(−x),
- * BN = Σ (1 − g)·softplus(x), K = #kept, NP = #kept with g ≥ 0.5, into
- * `stats` (f64, [N][C][7]). Returns diceSums's validation flags.
+ * Pass 1 of diceBceLoss / diceFocalLoss / crispEdgeLoss (sigmoid logits, dense
+ * targets): adds (I, SP, SG) as diceSums does, then K and NP (see sumsBlock:
+ * the BCE part's kept elements, those outside (0, lo), and its positives,
+ * g ≥ posAt) into `stats` (f64, [N][C][5]). Pass 2 is bceForward with the
+ * Dice coefficients. Returns diceSums's validation flags.
  */
 export function diceBceSums(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, squared: bool): i32 {
+  N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, squared: bool, lo: f32, posAt: f32): i32 {
   const st = <usize>stride;
   if (tgt == TGT_F32) {
-    if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_F32, false, true, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared);
-    return sumsAll(ACT_SIGMOID, TGT_F32, true, true, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared);
+    if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_F32, false, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt);
+    return sumsAll(ACT_SIGMOID, TGT_F32, true, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt);
   }
-  if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_U8, false, true, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared);
-  return sumsAll(ACT_SIGMOID, TGT_U8, true, true, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared);
+  if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_U8, false, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt);
+  return sumsAll(ACT_SIGMOID, TGT_U8, true, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt);
 }
 
 /**
- * Pass 2 of diceBceLoss: writes dLoss/dx = q·σ'(x) + BB·(1 − g)·σ(x) − BA·g·σ(−x)
- * (q = A·g + B2·σ(x) + B1, zero where not kept) from the per-sample
- * coefficients (A, B1, B2, BA, BB), f32 [N][C][5].
+ * Pass 1 of diceCeLoss (softmax logits, class ids): adds (I, SP, SG) as
+ * diceSums does, then CE_c = Σ −log p_c over the kept pixels labelled c, into
+ * `stats` (f64, [N][C][4]). Returns diceSums's validation flags.
  */
-export function diceBceGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32): void {
-  const st = <usize>stride, cs = <usize>C * 20;
-  if (tgt == TGT_F32) {
-    if (maskMode == MASK_NONE) gradAll(ACT_SIGMOID, TGT_F32, false, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, 0, false, cs);
-    else gradAll(ACT_SIGMOID, TGT_F32, true, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, 0, false, cs);
-  } else {
-    if (maskMode == MASK_NONE) gradAll(ACT_SIGMOID, TGT_U8, false, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, 0, false, cs);
-    else gradAll(ACT_SIGMOID, TGT_U8, true, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, 0, false, cs);
-  }
+export function diceCeSums(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
+  return sumsIndex(ACT_SOFTMAX, tgt, PIX_CE, x, g, m, stats, scratch, N, C, L, <usize>stride, maskMode, ignore, hasIgnore, squared);
+}
+
+/**
+ * Pass 2 of diceCeLoss: writes the Dice gradient (coefficients A, B1, B2) plus
+ * W_y·(p_k − [k = y]) for every kept pixel labelled y, from coef f32 [C][4]
+ * per sample, `coefStride` bytes apart (0 with batch Dice).
+ */
+export function diceCeGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, coefStride: i32, scratch: usize,
+  N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool): void {
+  gradIndex(ACT_SOFTMAX, tgt, true, x, g, m, out, coef, scratch, N, C, L, <usize>stride, maskMode, ignore, hasIgnore, <usize>coefStride);
 }

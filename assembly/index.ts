@@ -1,6 +1,6 @@
 // The module's exports: numbers and pointers only. Memory above `heapBase` is
 // managed by the bindings (src/memory.ts).
-export { diceScratchBytes, diceSums, diceGradient, diceBceSums, diceBceGradient } from './dice';
+export { diceScratchBytes, diceSums, diceGradient, diceBceSums, diceCeSums, diceCeGradient } from './dice';
 export { regionEpilogue, sumRows } from './region';
 export { bceScratchBytes, bceCounts, bceForward, focalSoftmaxCounts, focalSoftmaxForward } from './bce';
 export { metricScratchBytes, metricCounts, metricLogit } from './metrics';

@@ -22,6 +22,7 @@ export const FORM_GENERALIZED = 3; // T = (2Σ_c w_c·I_c + snr)/(Σ_c w_c·(SP_
 export const TRANSFORM_NONE = 0;    // L = 1 − T
 export const TRANSFORM_LOG = 1;     // L = −log(max(T, 1e−7))   (smp's log_loss)
 export const TRANSFORM_LOGCOSH = 2; // L = log(cosh(1 − T))
+export const TRANSFORM_INVERSE = 3; // L = 1/T (crispEdgeLoss: (ΣP² + ΣG²)/(2ΣPG), smoothed; needs snr > 0)
 
 export const WEIGHT_SQUARE = 0;  // w_c = 1/SG_c²
 export const WEIGHT_SIMPLE = 1;  // w_c = 1/SG_c
@@ -56,6 +57,10 @@ function lossOfRatio(T: f64, transform: i32, gamma: f64): f64 {
     if (T < LOG_FLOOR) { lossDerivative = 0; return -Math.log(LOG_FLOOR); }
     lossDerivative = -1 / T;
     return -Math.log(T);
+  }
+  if (transform == TRANSFORM_INVERSE) {
+    lossDerivative = -1 / (T * T);
+    return 1 / T;
   }
   if (transform == TRANSFORM_LOGCOSH) {
     // log cosh u = |u| + log1p(e^−2|u|) − log 2: no overflow of cosh for large |u|.

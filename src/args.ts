@@ -144,20 +144,20 @@ export function parseShape(fn: string, value: unknown, length: number): Shape {
 }
 
 /** Non-negative finite weights, one per kept class. */
-export function weights(fn: string, value: unknown, count: number): Float64Array | undefined {
+export function weights(fn: string, value: unknown, count: number, name = 'weight'): Float64Array | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) && !(ArrayBuffer.isView(value) && !(value instanceof DataView))) {
-    throw new TypeError(`${fn}: options.weight must be an array of numbers; got ${typeName(value)}`);
+    throw new TypeError(`${fn}: options.${name} must be an array of numbers; got ${typeName(value)}`);
   }
   const w = Array.from(value as ArrayLike<unknown>);
   if (w.length !== count) {
-    throw new RangeError(`${fn}: options.weight must have one entry per kept class (${count}); got ${w.length}`);
+    throw new RangeError(`${fn}: options.${name} must have one entry per ${name === 'weight' ? 'kept ' : ''}class (${count}); got ${w.length}`);
   }
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const v = w[i];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new RangeError(`${fn}: options.weight[${i}] must be a finite number >= 0; got ${show(v)}`);
+      throw new RangeError(`${fn}: options.${name}[${i}] must be a finite number >= 0; got ${show(v)}`);
     }
     out[i] = v;
   }

@@ -128,35 +128,10 @@ export function bceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32A
   const g = operand(BCE, 'target', target, DENSE, heap);
   if (g.length !== x.length) throw new RangeError(`${BCE}: target must have ${x.length} elements like input; got ${g.length}`);
   const { m, maskMode } = parseMask(BCE, o.mask, shape, x.length, true, heap);
-  const posWeight = finite(BCE, 'posWeight', o.posWeight, 1, 0);
-  const labelSmoothing = finite(BCE, 'labelSmoothing', o.labelSmoothing, 0, 0);
-  if (labelSmoothing >= 1) throw new RangeError(`${BCE}: options.labelSmoothing must be a finite number in [0, 1); got ${labelSmoothing}`);
-  const balance = oneOf(BCE, 'balance', o.balance, ['none', 'hed', 'rcf'] as const, 'none');
-  if (balance !== 'rcf') {
-    for (const name of ['rcfLambda', 'rcfEta'] as const) {
-      if (o[name] !== undefined) throw new RangeError(`${BCE}: options.${name} needs balance: 'rcf'; balance is '${balance}'`);
-    }
-  }
-  const rcfLambda = finite(BCE, 'rcfLambda', o.rcfLambda, 1.1, 0);
-  const rcfEta = finite(BCE, 'rcfEta', o.rcfEta, 0.5);
-  if (!(rcfEta > 0 && rcfEta < 1)) throw new RangeError(`${BCE}: options.rcfEta must be a finite number in (0, 1); got ${rcfEta}`);
   const reduction = oneOf(BCE, 'reduction', o.reduction, ['mean', 'sum', 'none'] as const, 'mean');
+  const rule = bceRule(BCE, o);
   const grad = parseGrad(BCE, o.grad, reduction, x, [['input', x], ['target', g], ['options.mask', m]], heap);
-
-  // The label rule of the kernels (assembly/bce.ts): RCF ignores labels in (0, η) and makes labels ≥ η
-  // positives with target 1; HED's positives are labels ≥ 0.5.
-  const rcf = balance === 'rcf';
-  const call: BinaryCall = {
-    kind: KIND_BCE, act: ACT[activation], tgt: targetCode(g, false), maskMode,
-    ignoreBelow: rcf ? rcfEta : 0, posAt: rcf ? rcfEta : 0.5, binarizeAt: rcf ? rcfEta : NEVER,
-    smooth1: 1 - labelSmoothing, smooth0: labelSmoothing / 2, gamma: 0,
-    weights: (kept, pos) => {
-      const neg = kept - pos;
-      if (balance === 'none') return [posWeight, 1];
-      if (kept === 0) return [0, 0];
-      return balance === 'hed' ? [posWeight * (neg / kept), pos / kept] : [posWeight * (neg / kept), rcfLambda * (pos / kept)];
-    },
-  };
+  const call: BinaryCall = { ...rule, act: ACT[activation], tgt: targetCode(g, false), maskMode };
   return runBinary(rt, BCE, shape, x, g, m, grad, reduction, call);
 }
 
@@ -212,10 +187,8 @@ export function focalLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float3
   let alpha: number | null = 0.25;
   if (softmax) {
     if (o.alpha !== undefined) throw new RangeError(`${FOCAL}: options.alpha applies to the binary forms; with softmax give per-class options.weight`);
-  } else if (o.alpha === null || o.alpha === -1) {
-    alpha = null;
   } else {
-    alpha = finite(FOCAL, 'alpha', o.alpha, 0.25, 0, 1);
+    alpha = focalAlpha(FOCAL, o.alpha);
   }
   if (!softmax && o.weight !== undefined) throw new RangeError(`${FOCAL}: options.weight needs activation 'softmax' (the binary forms take options.alpha)`);
   const classWeights = softmax ? weights(FOCAL, o.weight, C) : undefined;
@@ -228,11 +201,8 @@ export function focalLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float3
       ignore: ignoreIndex ?? 0, hasIgnore: ignoreIndex !== undefined ? 1 : 0, gamma, classWeights,
     });
   }
-  const [a, b] = alpha === null ? [1, 1] : [alpha, 1 - alpha];
   return runBinary(rt, FOCAL, shape, x, g, m, grad, reduction, {
-    kind: KIND_FOCAL, act: ACT[activation], tgt: targetCode(g, false), maskMode,
-    ignoreBelow: 0, posAt: NEVER, binarizeAt: NEVER, smooth1: 1, smooth0: 0, gamma,
-    weights: () => [a, b],
+    ...focalRule(alpha, gamma), act: ACT[activation], tgt: targetCode(g, false), maskMode,
   });
 }
 
@@ -259,11 +229,58 @@ function parseGrad(fn: string, value: unknown, reduction: string, x: Operand,
   return grad;
 }
 
-interface BinaryCall {
-  kind: number; act: number; tgt: number; maskMode: number;
+/**
+ * The pixel loss of a binary call: its kind, the label rule of the kernels (assembly/bce.ts), γ, and
+ * the per-sample weights. Shared with the fused losses (src/fused.ts).
+ */
+export interface PixelRule {
+  kind: number;
   ignoreBelow: number; posAt: number; binarizeAt: number; smooth1: number; smooth0: number; gamma: number;
   /** The sample's weights [a, b] of the positive and negative terms, from its kept and positive counts. */
   weights: (kept: number, pos: number) => [number, number];
+}
+
+interface BinaryCall extends PixelRule { act: number; tgt: number; maskMode: number }
+
+/** Parses the BCE options of {@link BceOptions} (posWeight, labelSmoothing, balance, rcfLambda, rcfEta) into a rule. */
+export function bceRule(fn: string, o: Record<string, unknown>): PixelRule {
+  const posWeight = finite(fn, 'posWeight', o.posWeight, 1, 0);
+  const labelSmoothing = finite(fn, 'labelSmoothing', o.labelSmoothing, 0, 0);
+  if (labelSmoothing >= 1) throw new RangeError(`${fn}: options.labelSmoothing must be a finite number in [0, 1); got ${labelSmoothing}`);
+  const balance = oneOf(fn, 'balance', o.balance, ['none', 'hed', 'rcf'] as const, 'none');
+  if (balance !== 'rcf') {
+    for (const name of ['rcfLambda', 'rcfEta'] as const) {
+      if (o[name] !== undefined) throw new RangeError(`${fn}: options.${name} needs balance: 'rcf'; balance is '${balance}'`);
+    }
+  }
+  const rcfLambda = finite(fn, 'rcfLambda', o.rcfLambda, 1.1, 0);
+  const rcfEta = finite(fn, 'rcfEta', o.rcfEta, 0.5);
+  if (!(rcfEta > 0 && rcfEta < 1)) throw new RangeError(`${fn}: options.rcfEta must be a finite number in (0, 1); got ${rcfEta}`);
+  // The label rule of the kernels (assembly/bce.ts): RCF ignores labels in (0, η) and makes labels ≥ η
+  // positives with target 1; HED's positives are labels ≥ 0.5.
+  const rcf = balance === 'rcf';
+  return {
+    kind: KIND_BCE,
+    ignoreBelow: rcf ? rcfEta : 0, posAt: rcf ? rcfEta : 0.5, binarizeAt: rcf ? rcfEta : NEVER,
+    smooth1: 1 - labelSmoothing, smooth0: labelSmoothing / 2, gamma: 0,
+    weights: (kept, pos) => {
+      const neg = kept - pos;
+      if (balance === 'none') return [posWeight, 1];
+      if (kept === 0) return [0, 0];
+      return balance === 'hed' ? [posWeight * (neg / kept), pos / kept] : [posWeight * (neg / kept), rcfLambda * (pos / kept)];
+    },
+  };
+}
+
+/** The binary focal rule: α_t from α (null: none), exponent γ. */
+export function focalRule(alpha: number | null, gamma: number): PixelRule {
+  const [a, b]: [number, number] = alpha === null ? [1, 1] : [alpha, 1 - alpha];
+  return { kind: KIND_FOCAL, ignoreBelow: 0, posAt: NEVER, binarizeAt: NEVER, smooth1: 1, smooth0: 0, gamma, weights: () => [a, b] };
+}
+
+/** Parses focalLoss's binary α option: a number in [0, 1], or null / −1 for none. Default 0.25. */
+export function focalAlpha(fn: string, value: unknown): number | null {
+  return value === null || value === -1 ? null : finite(fn, 'alpha', value, 0.25, 0, 1);
 }
 
 function runBinary(rt: Runtime, fn: string, shape: Shape, x: Operand, g: Operand, m: Operand | undefined,
@@ -321,7 +338,7 @@ function binaryPasses(rt: Runtime, fn: string, shape: Shape, x: Operand, g: Oper
     k.bceForward(ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, grad ? ch.out : 0,
       losses ? losses + (ch.n0 * C * S + s0) * 4 : 0, S, coef + ch.n0 * 16, stats + ch.n0 * C * 8, scratch,
       ch.samples, C, ch.length, ch.stride, call.kind, call.act, call.tgt, call.maskMode,
-      call.ignoreBelow, call.binarizeAt, call.smooth1, call.smooth0, call.gamma);
+      call.ignoreBelow, call.binarizeAt, call.smooth1, call.smooth0, call.gamma, 0);
   });
   if (reduction === 'none') return new Float32Array(heap.buffer(), losses, x.length).slice();
   // Row sums added in a fixed order: the same bits whatever the chunking.

@@ -90,15 +90,16 @@ export type LossFromStatsOptions =
   | (TverskyOptions & { loss: 'tversky' })
   | (GeneralizedDiceOptions & { loss: 'generalizedDice' });
 
-const REDUCE = { mean: 0, sum: 1, none: 2 } as const;
+export const REDUCE = { mean: 0, sum: 1, none: 2 } as const;
 const FORM = { dice: 0, jaccard: 1, tversky: 2, generalizedDice: 3 } as const;
-const TRANSFORM = { none: 0, log: 1, logcosh: 2 } as const;
+/** Transforms of the ratio (assembly/region.ts); `inverse` (1/T) is crispEdgeLoss's, not a diceLoss option. */
+export const TRANSFORM = { none: 0, log: 1, logcosh: 2, inverse: 3 } as const;
 const WEIGHT_TYPE = { square: 0, simple: 1, uniform: 2 } as const;
 const DENSE = [Float32Array, Uint8Array] as const;
 const INDICES = [Uint8Array, Uint16Array, Int32Array] as const;
 
 /** Everything a region-loss call needs, checked. */
-interface RegionCall {
+export interface RegionCall {
   fn: string;
   shape: Shape;
   streams: (Stream | undefined)[];
@@ -116,7 +117,7 @@ interface RegionCall {
 type LossKind = keyof typeof FORM | 'stats';
 
 /** Parses and checks the arguments of a region loss; throws before anything is written. */
-function parseCall(fn: string, kind: LossKind, input: unknown, target: unknown, options: unknown): RegionCall {
+export function parseCall(fn: string, kind: LossKind, input: unknown, target: unknown, options: unknown): RegionCall {
   const { heap } = runtime();
   const o = optionsObject(fn, options);
   const x = operand(fn, 'input', input, [Float32Array], heap);
@@ -216,22 +217,15 @@ function run(call: RegionCall): number | Float64Array {
   const rt = runtime();
   const { kernels: k, workspace: ws, heap } = rt;
   const { N, C } = call.shape;
-  const entries = call.form === FORM.generalizedDice ? call.rows : call.rows * (C - call.cStart);
   // Every block this call needs is taken before any view is made (taking one may grow memory).
   const stats = ws.get('stats', N * C * 24);
   const coef = call.grad ? ws.get('coef', call.rows * C * 12) : 0;
-  const losses = ws.get('losses', entries * 8);
-  const params = ws.get('params', 5 * 8);
-  const wPtr = call.weights ? ws.get('weights', call.weights.length * 8) : 0;
+  const losses = ws.get('losses', entryCount(call) * 8);
   const scratch = ws.get('scratch', k.diceScratchBytes(C));
 
   accumulate(rt, call, stats, scratch);
-  const buffer = heap.buffer();
-  if (call.stats) new Float64Array(buffer, stats, call.stats.length).set(call.stats);
-  if (call.weights) new Float64Array(buffer, wPtr, call.weights.length).set(call.weights);
-  new Float64Array(buffer, params, 5).set(call.params);
-  const loss = k.regionEpilogue(stats, call.rows, C, call.cStart, call.form, call.squared ? 1 : 0, params,
-    call.transform, call.weightType, wPtr, call.reduction, losses, coef);
+  if (call.stats) new Float64Array(heap.buffer(), stats, call.stats.length).set(call.stats);
+  const loss = epilogue(rt, call, stats, coef, losses);
   if (call.grad) {
     const coefStride = call.batch ? 0 : C * 12;
     stream(rt, call.shape, call.streams, call.grad, (ch) => {
@@ -239,11 +233,32 @@ function run(call: RegionCall): number | Float64Array {
         ch.samples, C, ch.length, ch.stride, call.act, call.tgt, call.maskMode, call.ignore, call.hasIgnore ? 1 : 0);
     });
   }
-  return call.reduction === REDUCE.none ? new Float64Array(heap.buffer(), losses, entries).slice() : loss;
+  return call.reduction === REDUCE.none ? new Float64Array(heap.buffer(), losses, entryCount(call)).slice() : loss;
+}
+
+/** The number of loss entries: (row, kept class) pairs, or rows for the generalized form. */
+export function entryCount(call: RegionCall): number {
+  return call.form === FORM.generalizedDice ? call.rows : call.rows * (call.shape.C - call.cStart);
+}
+
+/**
+ * The region epilogue on the (row-reduced) sums at `stats`, [rows][C][3]: returns the reduced loss,
+ * writes the per-entry losses to `losses` and, when `coef` ≠ 0, the gradient coefficients
+ * (A, B1, B2) per (row, class) to `coef`.
+ */
+export function epilogue(rt: Runtime, call: RegionCall, stats: number, coef: number, losses: number): number {
+  const { kernels: k, workspace: ws, heap } = rt;
+  const params = ws.get('params', 5 * 8);
+  const wPtr = call.weights ? ws.get('weights', call.weights.length * 8) : 0;
+  const buffer = heap.buffer();
+  if (call.weights) new Float64Array(buffer, wPtr, call.weights.length).set(call.weights);
+  new Float64Array(buffer, params, 5).set(call.params);
+  return k.regionEpilogue(stats, call.rows, call.shape.C, call.cStart, call.form, call.squared ? 1 : 0, params,
+    call.transform, call.weightType, wPtr, call.reduction, losses, coef);
 }
 
 /** Builds the error for a pass-1 validation failure, naming the first bad element. */
-function invalidValues(rt: Runtime, call: RegionCall, flags: number): RangeError {
+export function invalidValues(rt: Runtime, call: RegionCall, flags: number): RangeError {
   const view = (i: number) => {
     const op = call.streams[i]!.op;
     return op.wasm ? new op.ctor(rt.heap.buffer(), op.ptr, op.length) : op.array;
@@ -367,140 +382,4 @@ export function lossFromStats(stats: Float64Array, options?: LossFromStatsOption
     ...o, shape: [rows, C, 1], batch: false, target: 'dense', mask: undefined, ignoreIndex: undefined,
     activation: 'none', grad: undefined, stats,
   }));
-}
-
-/** Options of {@link diceBceLoss}: the Dice options (sigmoid logits, dense targets) plus the BCE part's. */
-export interface DiceBceOptions extends Omit<DiceOptions, 'activation' | 'target' | 'ignoreIndex' | 'softLabel' | 'stats' | 'reduction'> {
-  /** Input holds logits, p = σ(x): the only activation of the fused loss. Default `'sigmoid'`. */
-  activation?: 'sigmoid';
-  /** Dense targets (Float32Array or Uint8Array laid out like input): the only kind of the fused loss. */
-  target?: 'dense';
-  /** Weight of the Dice part. Finite, ≥ 0. Default 1. */
-  lambdaDice?: number;
-  /** Weight of the BCE part. Finite, ≥ 0. Default 1. */
-  lambdaBce?: number;
-  /**
-   * BCE class balancing per image (sample n, over all its channels): `'none'` (default) or `'hed'`: positive
-   * term × |Y−|/|Y|, negative term × |Y+|/|Y|, positives = kept labels ≥ 0.5 (as {@link bceLoss}).
-   */
-  balance?: 'none' | 'hed';
-  /** Weight of BCE's positive term (PyTorch's pos_weight, scalar). Finite, ≥ 0. Default 1. */
-  posWeight?: number;
-  /** `'mean'` (default): Dice's mean over entries and BCE's mean over kept elements; `'sum'`: both summed. */
-  reduction?: 'mean' | 'sum';
-}
-
-/**
- * Dice + binary cross-entropy on sigmoid logits, fused:
- * `lambdaDice · diceLoss(x, g, options) + lambdaBce · bceLoss(x, g, { activation: 'sigmoid', balance, posWeight })`,
- * with the Dice part exactly as {@link diceLoss} (per (sample, class) entry, `squared`, `jaccard`,
- * `transform`, `batch`, `weight`, `includeBackground`, smoothing) and the BCE part as `bceLoss`
- * (ℓ = a·g·softplus(−x) + b·(1 − g)·softplus(x) per kept element of every channel, a = posWeight, b = 1,
- * or with HED balancing a = posWeight·|Y−|/|Y|, b = |Y+|/|Y| per image; mean over kept elements, 0 if none).
- * `includeBackground: false` drops channel 0 from the Dice part only; the mask applies to both.
- * Gradient: dL/dx = lambdaDice·dDice/dp·σ'(x) + lambdaBce·scale·(b(1 − g)σ(x) − a·g·σ(−x)).
- * Both parts' sums come from one read of the data, and the gradient is written once.
- * Follows MONAI's `DiceCELoss` (sigmoid) for the sum of the two weighted losses, and HED
- * (Xie & Tu 2015) for the balancing.
- *
- * @param input logits (Float32Array or WasmArray)
- * @param target labels in [0, 1]: Float32Array or Uint8Array, as long as input
- * @returns the weighted sum of the two reduced losses
- * @throws TypeError / RangeError naming the argument, before anything is written to `grad`
- */
-export function diceBceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32Array | Uint8Array>, options?: DiceBceOptions): number {
-  const fn = 'segloss.diceBceLoss';
-  const o = optionsObject(fn, options);
-  oneOf(fn, 'activation', o.activation, ['sigmoid'] as const, 'sigmoid');
-  oneOf(fn, 'target', o.target, ['dense'] as const, 'dense');
-  oneOf(fn, 'reduction', o.reduction, ['mean', 'sum'] as const, 'mean');
-  const balance = oneOf(fn, 'balance', o.balance, ['none', 'hed', 'rcf'] as const, 'none');
-  if (balance === 'rcf') throw new RangeError(`${fn}: options.balance 'rcf' is not supported by the fused loss yet; use 'none' or 'hed'`);
-  for (const name of ['labelSmoothing', 'rcfLambda', 'rcfEta', 'softLabel', 'stats', 'ignoreIndex'] as const) {
-    if (o[name] !== undefined) throw new RangeError(`${fn}: options.${name} is not supported by the fused loss yet`);
-  }
-  const lambdaDice = finite(fn, 'lambdaDice', o.lambdaDice, 1, 0);
-  const lambdaBce = finite(fn, 'lambdaBce', o.lambdaBce, 1, 0);
-  const posWeight = finite(fn, 'posWeight', o.posWeight, 1, 0);
-  const call = parseCall(fn, 'dice', input, target, { ...o, activation: 'sigmoid' });
-  return runDiceBce(call, { lambdaDice, lambdaBce, posWeight, hed: balance === 'hed' });
-}
-
-/** Entries of a diceBceSums row: (I, SP, SG) then BP, BN, K, NP. */
-const BCE_STATS = 7;
-/** Gradient coefficients per (sample, class): (A, B1, B2) of the Dice part, then BA, BB. */
-const BCE_COEFS = 5;
-
-function runDiceBce(call: RegionCall, w: { lambdaDice: number; lambdaBce: number; posWeight: number; hed: boolean }): number {
-  const rt = runtime();
-  const { kernels: k, workspace: ws, heap } = rt;
-  const { N, C } = call.shape;
-  const entries = call.rows * (C - call.cStart);
-  // Every block this call needs is taken before any view is made (taking one may grow memory).
-  const raw = ws.get('diceBceStats', N * C * BCE_STATS * 8);
-  const stats = ws.get('stats', N * C * 24);
-  const coef = call.grad ? ws.get('coef', call.rows * C * 12) : 0;
-  const coefAll = call.grad ? ws.get('diceBceCoef', N * C * BCE_COEFS * 4) : 0;
-  const losses = ws.get('losses', entries * 8);
-  const params = ws.get('params', 5 * 8);
-  const wPtr = call.weights ? ws.get('weights', call.weights.length * 8) : 0;
-  const scratch = ws.get('scratch', k.diceScratchBytes(C));
-
-  // Pass 1: both losses' sums in one read.
-  new Float64Array(heap.buffer(), raw, N * C * BCE_STATS).fill(0);
-  let flags = 0;
-  stream(rt, call.shape, call.streams, undefined, (ch) => {
-    flags |= k.diceBceSums(ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, raw + ch.n0 * C * BCE_STATS * 8, scratch,
-      ch.samples, C, ch.length, ch.stride, call.tgt, call.maskMode, call.squared ? 1 : 0);
-  });
-  if (flags) throw invalidValues(rt, call, flags);
-
-  // Dice: its (I, SP, SG) through the region epilogue, exactly as diceLoss.
-  const buffer = heap.buffer();
-  const sums = new Float64Array(buffer, raw, N * C * BCE_STATS);
-  const diceSums = new Float64Array(buffer, stats, N * C * 3);
-  for (let e = 0; e < N * C; e++) diceSums.set(sums.subarray(e * BCE_STATS, e * BCE_STATS + 3), e * 3);
-  if (call.batch) k.sumRows(stats, N, C * 3);
-  if (call.weights) new Float64Array(buffer, wPtr, call.weights.length).set(call.weights);
-  new Float64Array(buffer, params, 5).set(call.params);
-  const dice = k.regionEpilogue(stats, call.rows, C, call.cStart, call.form, call.squared ? 1 : 0, params,
-    call.transform, call.weightType, wPtr, call.reduction, losses, coef);
-
-  // BCE per sample n: weights (a, b) from its kept elements K and positives NP over all channels,
-  // loss Σ (a·BP + b·BN), 'mean' over all kept elements.
-  const sampleWeights: [number, number][] = [];
-  let bce = 0, keptTotal = 0;
-  for (let n = 0; n < N; n++) {
-    let bp = 0, bn = 0, kept = 0, pos = 0;
-    for (let c = 0; c < C; c++) {
-      const e = (n * C + c) * BCE_STATS;
-      bp += sums[e + 3]!; bn += sums[e + 4]!; kept += sums[e + 5]!; pos += sums[e + 6]!;
-    }
-    const ab: [number, number] = !w.hed ? [w.posWeight, 1] : kept === 0 ? [0, 0] : [w.posWeight * ((kept - pos) / kept), pos / kept];
-    sampleWeights.push(ab);
-    bce += ab[0] * bp + ab[1] * bn;
-    keptTotal += kept;
-  }
-  const scale = call.reduction === REDUCE.mean ? (keptTotal > 0 ? 1 / keptTotal : 0) : 1;
-
-  if (call.grad) {
-    // Coefficients per sample row (BCE's weights are per sample even with batch Dice).
-    const diceCoef = new Float32Array(buffer, coef, call.rows * C * 3);
-    const all = new Float32Array(buffer, coefAll, N * C * BCE_COEFS);
-    for (let n = 0; n < N; n++) {
-      const [a, b] = sampleWeights[n]!;
-      for (let c = 0; c < C; c++) {
-        const from = ((call.batch ? 0 : n) * C + c) * 3, to = (n * C + c) * BCE_COEFS;
-        for (let j = 0; j < 3; j++) all[to + j] = w.lambdaDice * diceCoef[from + j]!;
-        all[to + 3] = w.lambdaBce * scale * a;
-        all[to + 4] = w.lambdaBce * scale * b;
-      }
-    }
-    // Pass 2: the summed gradient, written once.
-    stream(rt, call.shape, call.streams, call.grad, (ch) => {
-      k.diceBceGradient(ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, ch.out, coefAll + ch.n0 * C * BCE_COEFS * 4, scratch,
-        ch.samples, C, ch.length, ch.stride, call.tgt, call.maskMode);
-    });
-  }
-  return w.lambdaDice * dice + w.lambdaBce * (bce * scale);
 }

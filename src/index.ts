@@ -3,10 +3,14 @@
 export { init, backend, simdSupported, type InitOptions } from './runtime.ts';
 export { alloc, WasmArray, type WasmArrayType, type WasmArrayConstructor } from './wasm-array.ts';
 export {
-  diceLoss, tverskyLoss, generalizedDiceLoss, diceStats, mergeStats, lossFromStats, diceBceLoss,
-  type DiceOptions, type DiceBceOptions, type TverskyOptions, type GeneralizedDiceOptions, type RegionOptions,
+  diceLoss, tverskyLoss, generalizedDiceLoss, diceStats, mergeStats, lossFromStats,
+  type DiceOptions, type TverskyOptions, type GeneralizedDiceOptions, type RegionOptions,
   type LossFromStatsOptions, type ArrayArg, type TargetArg,
 } from './dice.ts';
+export {
+  diceBceLoss, diceFocalLoss, crispEdgeLoss, diceCeLoss,
+  type DiceBceOptions, type DiceFocalOptions, type CrispEdgeOptions, type DiceCeOptions,
+} from './fused.ts';
 export {
   diceLossReference, tverskyLossReference, generalizedDiceLossReference,
   type DiceResult as DiceReferenceResult, type TverskyReferenceOptions, type GeneralizedDiceReferenceOptions,

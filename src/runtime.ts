@@ -21,9 +21,13 @@ export interface Kernels {
     N: number, C: number, L: number, stride: number, act: number, tgt: number,
     maskMode: number, ignore: number, hasIgnore: number): void;
   diceBceSums(x: number, g: number, m: number, stats: number, scratch: number,
-    N: number, C: number, L: number, stride: number, tgt: number, maskMode: number, squared: number): number;
-  diceBceGradient(x: number, g: number, m: number, out: number, coef: number, scratch: number,
-    N: number, C: number, L: number, stride: number, tgt: number, maskMode: number): void;
+    N: number, C: number, L: number, stride: number, tgt: number, maskMode: number, squared: number,
+    lo: number, posAt: number): number;
+  diceCeSums(x: number, g: number, m: number, stats: number, scratch: number,
+    N: number, C: number, L: number, stride: number, tgt: number, maskMode: number,
+    ignore: number, hasIgnore: number, squared: number): number;
+  diceCeGradient(x: number, g: number, m: number, out: number, coef: number, coefStride: number, scratch: number,
+    N: number, C: number, L: number, stride: number, tgt: number, maskMode: number, ignore: number, hasIgnore: number): void;
   bceScratchBytes(C: number): number;
   bceCounts(x: number, g: number, m: number, counts: number, scratch: number,
     N: number, C: number, L: number, stride: number, act: number, tgt: number, maskMode: number,
@@ -31,7 +35,7 @@ export interface Kernels {
   bceForward(x: number, g: number, m: number, out: number, lossOut: number, lossStride: number,
     coef: number, stats: number, scratch: number, N: number, C: number, L: number, stride: number,
     kind: number, act: number, tgt: number, maskMode: number,
-    ignoreBelow: number, binarizeAt: number, smooth1: number, smooth0: number, gamma: number): void;
+    ignoreBelow: number, binarizeAt: number, smooth1: number, smooth0: number, gamma: number, diceCoef: number): void;
   focalSoftmaxCounts(x: number, t: number, m: number, counts: number, scratch: number,
     N: number, C: number, L: number, stride: number, tgt: number, maskMode: number, ignore: number, hasIgnore: number): number;
   focalSoftmaxForward(x: number, t: number, m: number, out: number, lossOut: number, lossStride: number,
