@@ -4,4 +4,10 @@ export { diceScratchBytes, diceSums, diceGradient, diceBceSums, diceCeSums, dice
 export { regionEpilogue, sumRows } from './region';
 export { bceScratchBytes, bceCounts, bceForward, focalSoftmaxCounts, focalSoftmaxForward } from './bce';
 export { metricScratchBytes, metricCounts, metricLogit } from './metrics';
+export {
+  poolCheck, poolSigmoid, erodeCross, maxPoolTempBytes, maxPoolBox, skeletonWorkBytes, softSkeleton,
+  clDiceSums, clDiceGradient, toleranceSums, toleranceGradient,
+} from './pool';
+export { distanceScratchBytes, distanceMap, distanceCheck, distanceProbabilities, distanceLossTerms, distanceLossGradient } from './distance';
+export { boundaryScratchBytes, boundaryCounts, edgeNmsScratchBytes, edgeNms } from './boundary';
 export const heapBase: usize = __heap_base;

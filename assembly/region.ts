@@ -37,6 +37,10 @@ const LOG_FLOOR: f64 = 1e-7;
 // absurd smoothing (snr ≫ sdr = 0 with near-zero predictions) cannot turn the
 // gradient into Infinity.
 const COEF_MAX: f64 = 1e30;
+// The ratio T is clamped to 1e30: it exceeds 1 only when smoothNr outweighs the
+// denominator, and with a subnormal α or β (D ≈ 1e−323) Nm/D would overflow.
+// The derivatives are formed as T/D, never Nm/D² (D² underflows to 0 first).
+const RATIO_MAX: f64 = 1e30;
 
 /** Adds rows 1..R−1 of stats ([R][K] f64) into row 0, in row order. */
 export function sumRows(stats: usize, R: i32, K: i32): void {
@@ -59,8 +63,9 @@ function lossOfRatio(T: f64, transform: i32, gamma: f64): f64 {
     return -Math.log(T);
   }
   if (transform == TRANSFORM_INVERSE) {
-    lossDerivative = -1 / (T * T);
-    return 1 / T;
+    const inv = 1 / T;
+    lossDerivative = -inv / T;
+    return inv;
   }
   if (transform == TRANSFORM_LOGCOSH) {
     // log cosh u = |u| + log1p(e^−2|u|) − log 2: no overflow of cosh for large |u|.
@@ -128,16 +133,16 @@ export function regionEpilogue(
         Nm += 2 * w * load<f64>(st);
         D += w * (load<f64>(st, 8) + load<f64>(st, 16));
       }
-      const T = D == 0 ? 1 : Nm / D;
+      const T = D == 0 ? 1 : min<f64>(Nm / D, RATIO_MAX);
       const loss = lossOfRatio(T, transform, 1);
       total += loss;
       if (reduction == REDUCE_NONE) store<f64>(losses + (<usize>r << 3), loss);
-      if (coef && D != 0) {
-        const k = (reduction == REDUCE_MEAN ? 1 / <f64>entries : 1) * lossDerivative;
+      const k = (reduction == REDUCE_MEAN ? 1 / <f64>entries : 1) * lossDerivative;
+      if (coef && D != 0 && k != 0) {
         for (let c = cStart; c < C; c++) {
           let w = classWeight(load<f64>(row + <usize>c * 24, 16), weightType);
           if (w == Infinity) w = wMax;
-          storeCoef(coef, r, C, c, k * 2 * w / D, -k * Nm * w / (D * D), squared);
+          storeCoef(coef, r, C, c, k * 2 * w / D, -k * T * w / D, squared);
         }
       }
       continue;
@@ -145,28 +150,27 @@ export function regionEpilogue(
     for (let c = cStart; c < C; c++) {
       const st = row + <usize>c * 24;
       const I = load<f64>(st), SP = load<f64>(st, 8), SG = load<f64>(st, 16);
-      // Nm, D and dT/dp = aT·γ + bT·h of each form.
-      let Nm: f64, D: f64, aT: f64, bT: f64;
+      // Nm, D, T and dT/dp = aT·γ + bT·h of each form.
+      let Nm: f64, D: f64;
       if (form == FORM_DICE) {
         Nm = 2 * I + snr; D = SP + SG + sdr;
-        aT = 2 / D; bT = -Nm / (D * D);
       } else if (form == FORM_JACCARD) {
         Nm = I + snr; D = SP + SG - I + sdr;           // dD/dp = h − γ
-        aT = 1 / D + Nm / (D * D); bT = -Nm / (D * D);
       } else {
         // FP = SP − I, FN = SG − I: D = (1 − α − β)·I + α·SP + β·SG + sdr.
         Nm = I + snr; D = (1 - alpha - beta) * I + alpha * SP + beta * SG + sdr;
-        aT = 1 / D - Nm * (1 - alpha - beta) / (D * D); bT = -alpha * Nm / (D * D);
       }
-      const T = D == 0 ? 1 : Nm / D;
+      const T = D == 0 ? 1 : min<f64>(Nm / D, RATIO_MAX);
+      let aT: f64, bT: f64;
+      if (form == FORM_DICE) { aT = 2 / D; bT = -T / D; }
+      else if (form == FORM_JACCARD) { aT = (1 + T) / D; bT = -T / D; }
+      else { aT = (1 - T * (1 - alpha - beta)) / D; bT = -alpha * T / D; }
       const w: f64 = weights ? load<f64>(weights + (<usize>(c - cStart) << 3)) : 1;
       const loss = w * lossOfRatio(T, transform, form == FORM_TVERSKY ? gamma : 1);
       total += loss;
       if (reduction == REDUCE_NONE) store<f64>(losses + ((<usize>r * kept + c - cStart) << 3), loss);
-      if (coef && D != 0) {
-        const k = (reduction == REDUCE_MEAN ? w / <f64>entries : w) * lossDerivative;
-        storeCoef(coef, r, C, c, k * aT, k * bT, squared);
-      }
+      const k = (reduction == REDUCE_MEAN ? w / <f64>entries : w) * lossDerivative;
+      if (coef && D != 0 && k != 0) storeCoef(coef, r, C, c, k * aT, k * bT, squared);
     }
   }
   return reduction == REDUCE_MEAN ? total / <f64>entries : total;

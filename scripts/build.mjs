@@ -41,6 +41,9 @@ const touch = setInterval(() => { try { utimesSync(lock, new Date(), new Date())
 touch.unref();
 process.on('exit', () => rmSync(lock, { recursive: true, force: true }));
 
+// Outputs get the time their build started as their mtime, so that a source
+// edited while asc was compiling stays newer than the output and is rebuilt.
+const started = new Date();
 const asmTime = newest(join(root, 'assembly'));
 const variants = [
   { name: 'simd', flags: ['--enable', 'simd'] },
@@ -54,7 +57,10 @@ for (const v of variants) {
   jobs.push(new Promise((resolve, reject) => {
     import('node:child_process').then(({ execFile }) => execFile(bin('asc'), [
       'assembly/index.ts', '-O3', '--noAssert', '--runtime', 'stub', ...v.flags, '-o', out,
-    ], { cwd: root, maxBuffer: 1 << 26 }, (err, stdout, stderr) => (err ? reject(new Error(`asc ${v.name} failed (${err.code ?? err.signal}): ${stderr || err.message}`)) : resolve())));
+    ], { cwd: root, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`asc ${v.name} failed (${err.code ?? err.signal}): ${stderr || err.message}`));
+      else { utimesSync(out, started, started); resolve(); }
+    }));
   }));
 }
 await Promise.all(jobs);
@@ -71,12 +77,15 @@ export const scalarWasm: string = '${b64(wasmFiles[1])}';
 `);
 }
 
+const srcStarted = new Date();
 const srcTime = newest(join(root, 'src'));
 if (stale(join(root, 'build/segloss.js'), [srcTime])) {
   console.log('vite: build/segloss.js');
   execFileSync(bin('vite'), ['build', '--config', 'scripts/vite.lib.config.mjs', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  utimesSync(join(root, 'build/segloss.js'), srcStarted, srcStarted);
 }
 if (stale(join(root, 'build/types/index.d.ts'), [srcTime])) {
   console.log('tsc: build/types');
   execFileSync(bin('tsc'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  utimesSync(join(root, 'build/types/index.d.ts'), srcStarted, srcStarted);
 }

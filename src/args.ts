@@ -82,6 +82,17 @@ export function optionsObject(fn: string, options: unknown): Record<string, unkn
   return options as Record<string, unknown>;
 }
 
+/**
+ * The caller's options with some replaced: an object whose prototype is `o`, so that every option
+ * reads as the caller gave it (own, inherited or getter) unless overridden. A spread `{ ...o }`
+ * would drop inherited options.
+ */
+export function withOverrides(o: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  const out = Object.create(o) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(overrides)) Object.defineProperty(out, k, { value: v, enumerable: true });
+  return out;
+}
+
 export function oneOf<T extends string>(fn: string, name: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !allowed.includes(value as T)) {
@@ -143,7 +154,13 @@ export function parseShape(fn: string, value: unknown, length: number): Shape {
   return { N: N!, C: C!, S: product / (N! * C!), dims: dims as number[] };
 }
 
-/** Non-negative finite weights, one per kept class. */
+/**
+ * The largest weight an option may take (class weights, loss weights, posWeight): every weighted
+ * term and their sum then stays finite in float64.
+ */
+export const WEIGHT_MAX = 1e30;
+
+/** Non-negative finite weights (at most WEIGHT_MAX), one per kept class. */
 export function weights(fn: string, value: unknown, count: number, name = 'weight'): Float64Array | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) && !(ArrayBuffer.isView(value) && !(value instanceof DataView))) {
@@ -156,8 +173,8 @@ export function weights(fn: string, value: unknown, count: number, name = 'weigh
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const v = w[i];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new RangeError(`${fn}: options.${name}[${i}] must be a finite number >= 0; got ${show(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > WEIGHT_MAX) {
+      throw new RangeError(`${fn}: options.${name}[${i}] must be a number in [0, 1e30]; got ${show(v)}`);
     }
     out[i] = v;
   }

@@ -11,7 +11,7 @@
 // balancing and 'mean' scale the gradient as it is written, and guarantees
 // that nothing is written to `grad` when an input is invalid.
 import {
-  operand, checkNoOverlap, optionsObject, oneOf, finite, integer, parseShape, weights,
+  operand, checkNoOverlap, optionsObject, oneOf, finite, integer, parseShape, weights, WEIGHT_MAX,
   type Operand, type Shape,
 } from './args.ts';
 import { stream, type Stream } from './driver.ts';
@@ -244,7 +244,7 @@ interface BinaryCall extends PixelRule { act: number; tgt: number; maskMode: num
 
 /** Parses the BCE options of {@link BceOptions} (posWeight, labelSmoothing, balance, rcfLambda, rcfEta) into a rule. */
 export function bceRule(fn: string, o: Record<string, unknown>): PixelRule {
-  const posWeight = finite(fn, 'posWeight', o.posWeight, 1, 0);
+  const posWeight = finite(fn, 'posWeight', o.posWeight, 1, 0, WEIGHT_MAX);
   const labelSmoothing = finite(fn, 'labelSmoothing', o.labelSmoothing, 0, 0);
   if (labelSmoothing >= 1) throw new RangeError(`${fn}: options.labelSmoothing must be a finite number in [0, 1); got ${labelSmoothing}`);
   const balance = oneOf(fn, 'balance', o.balance, ['none', 'hed', 'rcf'] as const, 'none');
@@ -253,7 +253,7 @@ export function bceRule(fn: string, o: Record<string, unknown>): PixelRule {
       if (o[name] !== undefined) throw new RangeError(`${fn}: options.${name} needs balance: 'rcf'; balance is '${balance}'`);
     }
   }
-  const rcfLambda = finite(fn, 'rcfLambda', o.rcfLambda, 1.1, 0);
+  const rcfLambda = finite(fn, 'rcfLambda', o.rcfLambda, 1.1, 0, WEIGHT_MAX);
   const rcfEta = finite(fn, 'rcfEta', o.rcfEta, 0.5);
   if (!(rcfEta > 0 && rcfEta < 1)) throw new RangeError(`${fn}: options.rcfEta must be a finite number in (0, 1); got ${rcfEta}`);
   // The label rule of the kernels (assembly/bce.ts): RCF ignores labels in (0, η) and makes labels ≥ η

@@ -3,7 +3,7 @@
 // Kernels: assembly/dice.ts (sums, gradient) and assembly/region.ts (losses
 // from sums); float64 reference: src/reference/dice.ts.
 import {
-  operand, checkNoOverlap, optionsObject, oneOf, flag, finite, integer, parseShape, weights,
+  operand, checkNoOverlap, optionsObject, oneOf, flag, finite, integer, parseShape, weights, withOverrides, WEIGHT_MAX,
   type Operand, type Shape,
 } from './args.ts';
 import { stream, type Stream } from './driver.ts';
@@ -159,8 +159,8 @@ export function parseCall(fn: string, kind: LossKind, input: unknown, target: un
   const transform = kind === 'dice' ? oneOf(fn, 'transform', o.transform, ['none', 'log', 'logcosh'] as const, 'none') : 'none';
   const smoothNr = finite(fn, 'smoothNr', o.smoothNr, 1e-5, 0);
   const smoothDr = finite(fn, 'smoothDr', o.smoothDr, 1e-5, 0);
-  const alpha = kind === 'tversky' ? finite(fn, 'alpha', o.alpha, 0.5, 0) : 0;
-  const beta = kind === 'tversky' ? finite(fn, 'beta', o.beta, 0.5, 0) : 0;
+  const alpha = kind === 'tversky' ? finite(fn, 'alpha', o.alpha, 0.5, 0, WEIGHT_MAX) : 0;
+  const beta = kind === 'tversky' ? finite(fn, 'beta', o.beta, 0.5, 0, WEIGHT_MAX) : 0;
   const gamma = kind === 'tversky' ? finite(fn, 'gamma', o.gamma, 1, Number.MIN_VALUE) : 1;
   const weightType = kind === 'generalizedDice' ? oneOf(fn, 'weightType', o.weightType, ['square', 'simple', 'uniform'] as const, 'square') : 'square';
   const batch = flag(fn, 'batch', o.batch, false);
@@ -378,8 +378,8 @@ export function lossFromStats(stats: Float64Array, options?: LossFromStatsOption
   // A stand-in input of one zero per (row, class) checks the options exactly
   // as the loss functions do; its sums are then replaced by `stats`.
   const zeros = new Float32Array(rows * C);
-  return run(parseCall(fn, kind, zeros, zeros.slice(), {
-    ...o, shape: [rows, C, 1], batch: false, target: 'dense', mask: undefined, ignoreIndex: undefined,
+  return run(parseCall(fn, kind, zeros, zeros.slice(), withOverrides(o, {
+    shape: [rows, C, 1], batch: false, target: 'dense', mask: undefined, ignoreIndex: undefined,
     activation: 'none', grad: undefined, stats,
-  }));
+  })));
 }

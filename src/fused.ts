@@ -11,7 +11,7 @@
 //   diceCeLoss (softmax logits, class ids): pass 1 (diceCeSums) adds the
 //     per-class cross-entropy sums to the Dice sums; pass 2 (diceCeGradient)
 //     writes the Dice gradient plus W_y·(p − onehot(y)).
-import { optionsObject, oneOf, finite, weights } from './args.ts';
+import { optionsObject, oneOf, finite, weights, withOverrides, WEIGHT_MAX } from './args.ts';
 import { stream } from './driver.ts';
 import { ACT } from './codes.ts';
 import { runtime } from './runtime.ts';
@@ -90,7 +90,7 @@ function parseBinary(fn: string, input: unknown, target: unknown, o: Record<stri
     if (o[name] !== undefined) throw new RangeError(`${fn}: options.${name} is not an option of the fused loss (sigmoid logits, dense targets)`);
   }
   const reduction = oneOf(fn, 'reduction', o.reduction, ['mean', 'sum'] as const, 'mean');
-  return parseCall(fn, 'dice', input, target, { ...o, ...dice, activation: 'sigmoid', target: 'dense', reduction });
+  return parseCall(fn, 'dice', input, target, withOverrides(o, { ...dice, activation: 'sigmoid', target: 'dense', reduction }));
 }
 
 /**
@@ -113,8 +113,8 @@ function parseBinary(fn: string, input: unknown, target: unknown, o: Record<stri
 export function diceBceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32Array | Uint8Array>, options?: DiceBceOptions): number {
   const fn = 'segloss.diceBceLoss';
   const o = optionsObject(fn, options);
-  const lambdaDice = finite(fn, 'lambdaDice', o.lambdaDice, 1, 0);
-  const lambdaBce = finite(fn, 'lambdaBce', o.lambdaBce, 1, 0);
+  const lambdaDice = finite(fn, 'lambdaDice', o.lambdaDice, 1, 0, WEIGHT_MAX);
+  const lambdaBce = finite(fn, 'lambdaBce', o.lambdaBce, 1, 0, WEIGHT_MAX);
   const rule = bceRule(fn, o);
   return runBinary(parseBinary(fn, input, target, o, {}), rule, lambdaDice, lambdaBce);
 }
@@ -133,8 +133,8 @@ export function diceBceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Floa
 export function diceFocalLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float32Array | Uint8Array>, options?: DiceFocalOptions): number {
   const fn = 'segloss.diceFocalLoss';
   const o = optionsObject(fn, options);
-  const lambdaDice = finite(fn, 'lambdaDice', o.lambdaDice, 1, 0);
-  const lambdaFocal = finite(fn, 'lambdaFocal', o.lambdaFocal, 1, 0);
+  const lambdaDice = finite(fn, 'lambdaDice', o.lambdaDice, 1, 0, WEIGHT_MAX);
+  const lambdaFocal = finite(fn, 'lambdaFocal', o.lambdaFocal, 1, 0, WEIGHT_MAX);
   const rule = focalRule(focalAlpha(fn, o.alpha), finite(fn, 'gamma', o.gamma, 2, 0));
   return runBinary(parseBinary(fn, input, target, o, {}), rule, lambdaDice, lambdaFocal);
 }
@@ -145,7 +145,7 @@ export function diceFocalLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Fl
  * (the inverse of the squared Dice ratio, averaged over entries like {@link diceLoss}), and the HED-balanced
  * cross-entropy ({@link bceLoss} with `balance: 'hed'`, the default here; `'rcf'` and `'none'` are allowed)
  * for L_hed. The paper's term has no smoothing; here smoothNr and smoothDr default to 1, so that an image
- * without edges gives a finite loss ((ΣP² + 1)/1 rather than a division by zero); smoothNr must be > 0.
+ * without edges gives a finite loss ((ΣP² + 1)/1 rather than a division by zero); smoothNr must be ≥ 1e−6.
  * Gradient of the Dice term per element: `α·(2p/(2I + s_nr) − 2g·(SP + SG + s_dr)/(2I + s_nr)²)·σ'(x)`.
  *
  * @param input logits (Float32Array or WasmArray)
@@ -159,11 +159,11 @@ export function crispEdgeLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Fl
   for (const name of ['squared', 'jaccard', 'transform'] as const) {
     if (o[name] !== undefined) throw new RangeError(`${fn}: options.${name} is not an option of crispEdgeLoss (its Dice term is fixed: squared, inverted)`);
   }
-  const alpha = finite(fn, 'alpha', o.alpha, 1, 0);
-  const beta = finite(fn, 'beta', o.beta, 1, 0);
-  const smoothNr = finite(fn, 'smoothNr', o.smoothNr, 1, 0);
-  if (smoothNr === 0) throw new RangeError(`${fn}: options.smoothNr must be > 0 (the Dice term divides by 2ΣPG + smoothNr); got 0`);
-  const rule = bceRule(fn, { ...o, balance: o.balance ?? 'hed' });
+  const alpha = finite(fn, 'alpha', o.alpha, 1, 0, WEIGHT_MAX);
+  const beta = finite(fn, 'beta', o.beta, 1, 0, WEIGHT_MAX);
+  // The Dice term divides by 2ΣPG + smoothNr: a floor keeps it finite for an image without edges.
+  const smoothNr = finite(fn, 'smoothNr', o.smoothNr, 1, 1e-6);
+  const rule = bceRule(fn, withOverrides(o, { balance: o.balance ?? 'hed' }));
   const call = parseBinary(fn, input, target, o, { squared: true, smoothNr, smoothDr: o.smoothDr ?? 1 });
   call.transform = TRANSFORM.inverse;
   return runBinary(call, rule, alpha, beta);
@@ -273,9 +273,9 @@ export function diceCeLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Uint8
     if (o[name] !== undefined) throw new RangeError(`${fn}: options.${name} is not an option of diceCeLoss`);
   }
   const reduction = oneOf(fn, 'reduction', o.reduction, ['mean', 'sum'] as const, 'mean');
-  const lambdaDice = finite(fn, 'lambdaDice', o.lambdaDice, 1, 0);
-  const lambdaCe = finite(fn, 'lambdaCe', o.lambdaCe, 1, 0);
-  const call = parseCall(fn, 'dice', input, target, { ...o, activation: 'softmax', target: 'indices', reduction });
+  const lambdaDice = finite(fn, 'lambdaDice', o.lambdaDice, 1, 0, WEIGHT_MAX);
+  const lambdaCe = finite(fn, 'lambdaCe', o.lambdaCe, 1, 0, WEIGHT_MAX);
+  const call = parseCall(fn, 'dice', input, target, withOverrides(o, { activation: 'softmax', target: 'indices', reduction }));
   const { N, C } = call.shape;
   const ceWeight = weights(fn, o.ceWeight, C, 'ceWeight') ?? new Float64Array(C).fill(1);
 

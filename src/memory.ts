@@ -21,7 +21,10 @@ export class Heap {
   private readonly used = new Map<number, number>();
   private lastBuffer: ArrayBuffer;
   private dead = false;
-  /** Tests can lower the ceiling to simulate a browser tab at its memory limit. */
+  /**
+   * The most memory may grow to, in bytes (whole pages count): 4 GiB, the wasm32 address space. Tests
+   * lower it to simulate a browser tab at its memory limit.
+   */
   limitBytes = MAX_BYTES;
 
   constructor(memory: WebAssembly.Memory, base: number) {
@@ -45,8 +48,13 @@ export class Heap {
   /** Marks the heap dead (its instance was replaced by init). */
   retire(): void { this.dead = true; }
 
-  /** Allocates `bytes` (rounded up to 16), growing memory if needed. */
-  alloc(bytes: number): number {
+  /**
+   * Allocates `bytes` (rounded up to 16), growing memory if needed. When memory cannot grow (past
+   * `limitBytes`, or `memory.grow` refused by the runtime) it throws a RangeError naming `who`, the
+   * bytes asked for and the most that could be allocated now; nothing changes, so the heap and every
+   * block already allocated stay usable.
+   */
+  alloc(bytes: number, who = 'segloss'): number {
     const size = Math.max(ALIGN, align(bytes));
     for (let i = 0; i < this.free.length; i++) {
       const b = this.free[i]!;
@@ -61,18 +69,41 @@ export class Heap {
     const end = ptr + size;
     const have = this.memory.buffer.byteLength;
     if (end > have) {
+      // Memory grows by whole pages: the limit applies to the size after growing.
       const pages = Math.ceil((end - have) / PAGE);
-      if (end > this.limitBytes) throw outOfMemory(bytes, have, this.limitBytes, this.top);
+      if (have + pages * PAGE > Math.min(this.limitBytes, MAX_BYTES)) throw this.outOfMemory(who, bytes, Math.min(this.limitBytes, MAX_BYTES));
       try {
         this.memory.grow(pages);
       } catch {
-        throw outOfMemory(bytes, have, have, this.top);
+        throw this.outOfMemory(who, bytes, have);
       }
       this.buffer();
     }
     this.top = end;
     this.used.set(ptr, size);
     return ptr;
+  }
+
+  /** The largest block {@link alloc} could return if memory could grow up to `ceiling` bytes. */
+  available(ceiling: number): number {
+    let largest = Math.max(0, Math.floor(ceiling / PAGE) * PAGE - this.top);
+    for (const b of this.free) largest = Math.max(largest, b.size);
+    return largest;
+  }
+
+  /** Bytes in live blocks. */
+  get inUse(): number {
+    let total = 0;
+    for (const size of this.used.values()) total += size;
+    return total;
+  }
+
+  private outOfMemory(who: string, asked: number, ceiling: number): RangeError {
+    const have = this.memory.buffer.byteLength;
+    return new RangeError(
+      `${who}: cannot allocate ${asked} bytes: ${this.available(ceiling)} bytes are available ` +
+      `(Wasm memory is ${have} bytes, ${this.inUse} in use, and cannot grow beyond ${Math.max(have, ceiling)} bytes); ` +
+      'free some WasmArrays or use smaller inputs');
   }
 
   /** Returns a block to the free list, merging it with free neighbours. */
@@ -100,12 +131,6 @@ export class Heap {
 }
 
 function align(n: number): number { return Math.ceil(n / ALIGN) * ALIGN; }
-
-function outOfMemory(asked: number, have: number, limit: number, top: number): RangeError {
-  return new RangeError(
-    `segloss: cannot allocate ${asked} bytes: Wasm memory is ${have} bytes (${top} in use) ` +
-    `and cannot grow beyond ${limit} bytes; free some WasmArrays or use smaller inputs`);
-}
 
 /** Per-call working memory, kept between calls and grown only when a larger size is needed. */
 export class Workspace {

@@ -46,6 +46,36 @@ export interface Kernels {
   metricCounts(x: number, g: number, m: number, stats: number, scratch: number,
     N: number, C: number, L: number, stride: number, pred: number, tgt: number,
     maskMode: number, ignore: number, hasIgnore: number, cutoff: number): number;
+  distanceScratchBytes(S: number, maxDim: number): number;
+  distanceMap(m: number, maskType: number, out: number, scratch: number, D0: number, D1: number, D2: number,
+    h0: number, h1: number, h2: number, mode: number, emptyValue: number, insideOffset: number): void;
+  distanceCheck(p: number, tgt: number, len: number, check: number): number;
+  distanceProbabilities(x: number, P: number, N: number, C: number, S: number, act: number): number;
+  distanceLossTerms(kind: number, P: number, g: number, tgt: number, DG: number, DP: number, sums: number,
+    N: number, C: number, S: number, cStart: number, powMode: number, alpha: number): void;
+  distanceLossGradient(kind: number, x: number, P: number, g: number, tgt: number, DG: number, DP: number,
+    grad: number, N: number, C: number, S: number, cStart: number, act: number, powMode: number, alpha: number, coef: number): void;
+  // assembly/pool.ts: one D×H×W plane per call (clDiceLoss, toleranceDiceLoss).
+  poolCheck(x: number, g: number, n: number, act: number): number;
+  poolSigmoid(x: number, p: number, n: number): void;
+  erodeCross(src: number, dst: number, arg: number, D: number, H: number, W: number): void;
+  maxPoolTempBytes(n: number): number;
+  maxPoolBox(src: number, dst: number, arg: number, D: number, H: number, W: number, r: number, temp: number): void;
+  skeletonWorkBytes(n: number, K: number): number;
+  softSkeleton(p: number, out: number, work: number, D: number, H: number, W: number, K: number): void;
+  clDiceSums(sp: number, g: number, sg: number, p: number, n: number, out: number): void;
+  clDiceGradient(x: number, g: number, sg: number, out: number, work: number,
+    D: number, H: number, W: number, K: number, act: number, cA: number, cB: number, cC: number): void;
+  toleranceSums(p: number, dg: number, g: number, mp: number, n: number, out: number): void;
+  toleranceGradient(x: number, dg: number, g: number, arg: number, out: number, n: number, act: number,
+    a: number, b: number, c: number): void;
+  // assembly/boundary.ts: the boundary benchmark's counts for one image, and edge NMS of one map.
+  boundaryScratchBytes(gt: number, A: number, H: number, W: number, maxDist: number): number;
+  boundaryCounts(pred: number, gt: number, A: number, H: number, W: number, thresholds: number, K: number,
+    maxDist: number, thin: number, out: number, scratch: number): number;
+  edgeNmsScratchBytes(H: number, W: number): number;
+  edgeNms(E: number, out: number, H: number, W: number, radius: number, border: number,
+    multiplier: number, smooth: number, scratch: number): number;
 }
 
 /** One instantiated module with the heap that manages its memory. */

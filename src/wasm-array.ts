@@ -75,7 +75,10 @@ export class WasmArray<T extends WasmArrayType = WasmArrayType> {
 
 /**
  * Allocates a zero-filled typed array of `length` elements in segloss's Wasm
- * memory. Throws a RangeError naming the sizes when memory cannot grow.
+ * memory. When memory cannot grow (a browser tab at its limit, or beyond the
+ * 4 GiB of wasm32) it throws a RangeError saying how many bytes were asked for
+ * and how many are available; the instance and every earlier WasmArray stay
+ * usable.
  */
 export function alloc<T extends WasmArrayType>(type: WasmArrayConstructor<T>, length: number): WasmArray<T> {
   if (!CONSTRUCTORS.includes(type)) {
@@ -86,7 +89,7 @@ export function alloc<T extends WasmArrayType>(type: WasmArrayConstructor<T>, le
   }
   const { heap } = runtime();
   const bytes = length * type.BYTES_PER_ELEMENT;
-  const ptr = heap.alloc(bytes);
+  const ptr = heap.alloc(bytes, 'segloss.alloc');
   new Uint8Array(heap.buffer(), ptr, bytes).fill(0);
   return new WasmArray(heap, type, length, ptr);
 }

@@ -372,7 +372,7 @@ describe('diceFocalLoss and crispEdgeLoss: bad inputs', () => {
     ['focal reduction none', (o) => diceFocalLoss(x, g, o), { reduction: 'none' }, RangeError, /options\.reduction/],
     ['crisp α negative', (o) => crispEdgeLoss(x, g, o), { alpha: -1 }, RangeError, /options\.alpha/],
     ['crisp β NaN', (o) => crispEdgeLoss(x, g, o), { beta: NaN }, RangeError, /options\.beta/],
-    ['crisp smoothNr 0', (o) => crispEdgeLoss(x, g, o), { smoothNr: 0 }, RangeError, /options\.smoothNr must be > 0/],
+    ['crisp smoothNr 0', (o) => crispEdgeLoss(x, g, o), { smoothNr: 0 }, RangeError, /options\.smoothNr must be a finite number >= 0.000001/],
     ['crisp squared', (o) => crispEdgeLoss(x, g, o), { squared: false }, RangeError, /options\.squared is not an option/],
     ['crisp unknown balance', (o) => crispEdgeLoss(x, g, o), { balance: 'x' }, RangeError, /options\.balance/],
   ];

@@ -21,10 +21,10 @@ const f64Bits = (v: number): bigint => new BigUint64Array(new Float64Array([v]).
 interface Case {
   x: Float32Array;
   t: Uint8Array | Uint16Array | Int32Array;
-  options: Omit<DiceCeOptions, 'shape'> & { shape: number[] };
+  options: Omit<DiceCeOptions, 'shape' | 'mask'> & { shape: number[]; mask?: Uint8Array };
 }
 
-function makeCase(seed: number, S?: number, fixed: Omit<DiceCeOptions, 'shape'> = {}): Case {
+function makeCase(seed: number, S?: number, fixed: Omit<Case['options'], 'shape'> = {}): Case {
   const rng = mulberry32(seed);
   const N = randInt(rng, 1, 3), C = randInt(rng, 2, 5), spatial = S ?? randInt(rng, 1, 40);
   const scale = pick(rng, [1, 5, 30, 80]);

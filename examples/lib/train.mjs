@@ -19,9 +19,10 @@ export const LOSS_FUNCTIONS = Object.freeze({
   bce: 'bceLoss',
   'balanced-bce': 'bceLoss',
   'dice-bce': 'diceBceLoss',
+  crisp: 'crispEdgeLoss',
 });
 
-/** @typedef {'dice' | 'bce' | 'balanced-bce' | 'dice-bce'} LossName */
+/** @typedef {'dice' | 'bce' | 'balanced-bce' | 'dice-bce' | 'crisp'} LossName */
 
 /**
  * A segloss loss call: returns the loss and writes dLoss/dlogits into `grad`.
@@ -72,6 +73,9 @@ export function lossCall(name, { lambdaDice = 1, lambdaBce = 1 } = {}) {
     case 'dice-bce':
       // λ_dice·Dice + λ_bce·BCE, fused in one segloss call.
       return (z, g, shape, grad) => fn(z, g, { shape, activation: 'sigmoid', lambdaDice, lambdaBce, balance: 'none', grad });
+    case 'crisp':
+      // Deng et al.'s crisp-boundary loss: (Σp² + Σg²)/(2Σpg) per image plus HED-balanced BCE.
+      return (z, g, shape, grad) => fn(z, g, { shape, alpha: lambdaDice, beta: lambdaBce, balance: process.env.BAL ?? 'hed', grad });
     default:
       throw new RangeError(`lossCall: unknown loss '${name}'`);
   }

@@ -366,6 +366,12 @@ export function diceLossReference(input: DiceInput, target: DiceTarget, options:
   return evaluate('dice', input, target, options);
 }
 
+/**
+ * The ratio T of every form is clamped to 1e30 (as the kernels do): it exceeds 1 only when smoothNr
+ * outweighs the denominator, and with a subnormal α or β Nm/D would overflow.
+ */
+const RATIO_MAX = 1e30;
+
 function diceEntries(L: Layout, sums: Float64Array, options: DiceOptions): Entries {
   const { C, c0, rows } = L;
   const K = C - c0;
@@ -387,11 +393,12 @@ function diceEntries(L: Layout, sums: Float64Array, options: DiceOptions): Entri
       const Nm = jaccard ? I + smoothNr : 2 * I + smoothNr;
       const D = jaccard ? SP + SG - I + smoothDr : SP + SG + smoothDr;
       if (D === 0) continue; // 0/0: T taken as 1 (perfect match), f(1) = 0 for every transform, no gradient
-      const T = Nm / D;
+      const T = Math.min(Nm / D, RATIO_MAX);
       const [loss, slope] = transformed(T, transform);
       losses[r * K + c - c0] = w * loss;
-      dI[rc] = w * slope * (jaccard ? 1 / D + Nm / (D * D) : 2 / D);
-      dSP[rc] = w * slope * (-Nm / (D * D));
+      if (w * slope === 0) continue;
+      dI[rc] = w * slope * (jaccard ? (1 + T) / D : 2 / D); // Nm/D² = T/D
+      dSP[rc] = w * slope * (-T / D);
     }
   }
   return { losses, dI, dSP };
@@ -437,11 +444,11 @@ function tverskyEntries(L: Layout, sums: Float64Array, options: TverskyReference
       const Nm = TP + smoothNr;
       const D = TP + alpha * FP + beta * FN + smoothDr;
       if (D === 0) continue; // 0/0: a perfect match
-      const T = Nm / D;
-      // ∂T/∂TP = 1/D − Nm/D², ∂T/∂FP = −α·Nm/D², ∂T/∂FN = −β·Nm/D².
-      const dTdTP = 1 / D - Nm / (D * D);
-      const dTdFP = (-alpha * Nm) / (D * D);
-      const dTdFN = (-beta * Nm) / (D * D);
+      const T = Math.min(Nm / D, RATIO_MAX);
+      // ∂T/∂TP = 1/D − Nm/D² = (1 − T)/D, ∂T/∂FP = −α·T/D, ∂T/∂FN = −β·T/D.
+      const dTdTP = (1 - T) / D;
+      const dTdFP = (-alpha * T) / D;
+      const dTdFN = (-beta * T) / D;
       // L = u^γ, u = 1 − T: dL/dT = −γ·u^(γ−1); clamped (L = 0, slope 0) where u ≤ 0 unless γ = 1.
       const u = 1 - T;
       let loss: number, slope: number;
@@ -449,6 +456,7 @@ function tverskyEntries(L: Layout, sums: Float64Array, options: TverskyReference
       else if (u <= 0) [loss, slope] = [0, 0];
       else [loss, slope] = [u ** gamma, -gamma * u ** (gamma - 1)];
       losses[r * K + c - c0] = w * loss;
+      if (w * slope === 0) continue;
       // In terms of the sums: TP = I, FP = SP − I, FN = SG − I, so
       // ∂/∂I = ∂/∂TP − ∂/∂FP − ∂/∂FN and ∂/∂SP = ∂/∂FP.
       dI[rc] = w * slope * (dTdTP - dTdFP - dTdFN);
@@ -504,11 +512,12 @@ function generalizedDiceEntries(L: Layout, sums: Float64Array, options: Generali
       D += w[c] * (sums[3 * rc + 1] + sums[3 * rc + 2]);
     }
     if (D === 0) continue; // 0/0: a perfect match
-    losses[r] = 1 - Nm / D;
-    // L = 1 − Nm/D: ∂L/∂I_c = −2w_c/D, ∂L/∂SP_c = Nm·w_c/D².
+    const T = Math.min(Nm / D, RATIO_MAX);
+    losses[r] = 1 - T;
+    // L = 1 − Nm/D: ∂L/∂I_c = −2w_c/D, ∂L/∂SP_c = Nm·w_c/D² = T·w_c/D.
     for (let c = c0; c < C; c++) {
       dI[r * C + c] = (-2 * w[c]) / D;
-      dSP[r * C + c] = (Nm * w[c]) / (D * D);
+      dSP[r * C + c] = (T * w[c]) / D;
     }
   }
   return { losses, dI, dSP };

@@ -97,8 +97,9 @@ export function confusionReference(
         if (activation === 'softmax') predicted = c === argmax;
         else {
           const x = Number(input[i]);
-          const p = activation === 'sigmoid' ? 1 / (1 + Math.exp(-x)) : x;
-          predicted = p >= threshold;
+          // σ(x) ≥ t ⇔ x ≥ log(t/(1 − t)) exactly (σ is increasing); float64 σ(x) itself rounds to 1
+          // for x above ~36.7, which would wrongly reach t = 1.
+          predicted = activation === 'sigmoid' ? x >= Math.log(threshold / (1 - threshold)) : x >= threshold;
         }
         const actual = indices ? label === c : Number(target[i]) >= 0.5;
         const e = (batch ? 0 : n) * K + (c - c0);

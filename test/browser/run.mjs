@@ -5,6 +5,7 @@
 //   plain:    test/browser/plain.html, a bare module script tag, computes one loss == Node's bits
 //   worker:   the vectors in a module Web Worker == Node's hashes
 //   bundle:   test/browser/bundle/ bundled by Vite (production, minified): one loss and the vectors == Node's
+//   demo:     the live training page of `npm run demo` trains; its losses fall; Dice + BCE beats BCE (test/browser/demo.mjs)
 // Prints PASS/FAIL per check and ends with "N passed, M failed"; exits 1 on any failure.
 // Chromium: $CHROMIUM_PATH, else /usr/bin/chromium, /usr/bin/chromium-browser, /usr/bin/google-chrome.
 // None found: a warning, and exit 0 (exit 1 instead when SEGLOSS_REQUIRE_BROWSER=1, as in .ci/run).
@@ -222,6 +223,12 @@ try {
     const { bits, text } = await ctx.page.$eval('#loss', (el) => ({ bits: el.dataset.bits, text: el.textContent }));
     report('vite bundle: one loss identical to Node', bits === nodeOne.bits, `browser ${text} [${bits}], Node ${nodeOne.loss} [${nodeOne.bits}]`);
     reportVectors('vite bundle (minified)', nodeVectors, results, t0);
+  });
+
+  // (e) the live training page (examples/demo, served by scripts/demo.mjs); screenshot in out/demo.png
+  await check('demo page', async () => {
+    const { checkDemo } = await import('./demo.mjs');
+    for (const r of await checkDemo(browser)) report(r.name, r.ok, r.detail);
   });
 } catch (e) {
   report('browser suite ran to the end', false, String((e && e.stack) || e));
