@@ -278,7 +278,9 @@ export const PIX_CE = 2;
           const za = v128.load(LZ + j), zb = v128.load(LZ + j, 16);
           const la = f32x4.add(f32x4.sub(ma, v128.load(xr + (s << 2))), za);
           const lb = f32x4.add(f32x4.sub(mb, v128.load(xr + (s << 2), 16)), zb);
-          uA = f32x4.add(uA, f32x4.mul(ga, la)); uB = f32x4.add(uB, f32x4.mul(gb, lb));
+          // Selected, not multiplied by g: m − x of another class may overflow to Infinity.
+          uA = f32x4.add(uA, v128.and(la, f32x4.ne(ga, kConst(K_ZERO))));
+          uB = f32x4.add(uB, v128.and(lb, f32x4.ne(gb, kConst(K_ZERO))));
         }
       }
       const ok = v128.and(i32x4.lt_u(xBits, i32x4.splat(0x7f800000)),
@@ -328,7 +330,7 @@ export const PIX_CE = 2;
         } else if (pix == PIX_CE) {
           const j = (s << 2) - rel;
           const l = (load<f32>(MX + j) - load<f32>(xr + (s << 2))) + load<f32>(LZ + j);
-          store<f32>(lane, load<f32>(lane, 96) + gv * l, 96);
+          store<f32>(lane, load<f32>(lane, 96) + (gv != 0 ? l : <f32>0), 96);
         }
       }
       sI = lanesToF64Scalar(LANES);

@@ -7,7 +7,7 @@
 // Node-specific file of the example.
 //
 //   node examples/train-node.mjs [--losses bce,balanced-bce,dice-bce,crisp] [--steps 500] [--batch 8]
-//     [--size 64] [--crop 32] [--lr 0.02] [--seed 1] [--train 384] [--test 64] [--max-dist 0.02]
+//     [--size 64] [--crop 32] [--lr 0.02] [--seed 1] [--train 384] [--test 64] [--max-dist 0.0075]
 //     [--out out/contact-sheet.png]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -46,7 +46,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     train: { type: 'string', default: '384' },
     test: { type: 'string', default: '64' },
-    'max-dist': { type: 'string', default: '0.02' },
+    'max-dist': { type: 'string', default: '0.0075' },
     out: { type: 'string', default: resolve(root, 'out/contact-sheet.png') },
   },
 });

@@ -112,7 +112,8 @@ export function finite(fn: string, name: string, value: unknown, fallback: numbe
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw new TypeError(`${fn}: options.${name} must be a number; got ${show(value)}`);
   if (!Number.isFinite(value) || value < min || value > max) {
-    const bounds = min > -Infinity && max < Infinity ? `in [${min}, ${max}]` : min > -Infinity ? `>= ${min}` : max < Infinity ? `<= ${max}` : '';
+    const f = (v: number) => (Math.abs(v) >= 1e21 ? v.toExponential().replace('e+', 'e') : String(v));
+    const bounds = min > -Infinity && max < Infinity ? `in [${f(min)}, ${f(max)}]` : min > -Infinity ? `>= ${f(min)}` : max < Infinity ? `<= ${f(max)}` : '';
     throw new RangeError(`${fn}: options.${name} must be a finite number ${bounds}; got ${show(value)}`.replace(' ;', ';'));
   }
   return value;

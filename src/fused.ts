@@ -230,7 +230,7 @@ function runBinary(call: RegionCall, rule: PixelRule, lambdaDice: number, lambda
   const rowSums = new Float64Array(heap.buffer(), pixStats, N * C);
   let pix = 0;
   for (let i = 0; i < N * C; i++) pix += rowSums[i]!;
-  return lambdaDice * dice + lambdaPix * (pix * scale);
+  return weighted(lambdaDice, dice) + weighted(lambdaPix, pix * scale);
 }
 
 /**
@@ -256,7 +256,8 @@ function diceFromSums(call: RegionCall, raw: number, width: number, stats: numbe
  * NaN) or the weighted sum (`'sum'`). −log p_y is evaluated as (max_k x_k − x_y) + log Σ_k e^(x_k − max),
  * accurate for confident pixels. The Dice options (`weight`, `includeBackground`, `batch`, `squared`,
  * `jaccard`, `transform`, smoothing) apply to the Dice part; `ignoreIndex` and the per-pixel `mask` to both;
- * CE always covers all C classes.
+ * CE always covers all C classes. As with {@link bceLoss}, element losses are float32: a pixel whose logits
+ * differ by more than ~3e38 has an infinite CE (PyTorch's float32 too).
  * Gradient: the Dice part's, plus `lambdaCe·scale·w_y·(p_k − [k = y])`.
  *
  * @param input logits `[N, C, ...spatial]` (Float32Array or WasmArray), C ≥ 2
@@ -325,5 +326,10 @@ export function diceCeLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Uint8
         ch.samples, C, ch.length, ch.stride, call.tgt, call.maskMode, call.ignore, call.hasIgnore ? 1 : 0);
     });
   }
-  return lambdaDice * dice + lambdaCe * (ce * scale);
+  return weighted(lambdaDice, dice) + weighted(lambdaCe, ce * scale);
+}
+
+/** λ·part, 0 for λ = 0 even where the part overflowed (float32 element losses beyond ~3e38). */
+function weighted(lambda: number, part: number): number {
+  return lambda === 0 ? 0 : lambda * part;
 }

@@ -152,6 +152,16 @@ describe('diceCeLoss against Dice + cross-entropy', () => {
     expect(Math.abs(loss - ce) / ce).toBeLessThan(1e-5);
   });
 
+  it('stays finite when another class\'s logit gap overflows float32 (the label is the max)', () => {
+    const F = 3.4028234663852886e38;
+    for (const [x, t] of [[[-F, F, 0.33], 1], [[F, -F, 0.33], 0]] as const) {
+      const grad = new Float32Array(3);
+      const loss = diceCeLoss(Float32Array.from(x), Uint8Array.of(t), { shape: [1, 3, 1], lambdaDice: 0, grad });
+      expect(loss).toBe(0); // p_y rounds to 1: −log p_y = 0
+      expect(Array.from(grad).every(Number.isFinite)).toBe(true);
+    }
+  });
+
   it('handles row tails: spatial lengths 1..17', () => {
     for (let S = 1; S <= 17; S++) {
       const c = makeCase(1000 + S, S);

@@ -75,7 +75,7 @@ export function lossCall(name, { lambdaDice = 1, lambdaBce = 1 } = {}) {
       return (z, g, shape, grad) => fn(z, g, { shape, activation: 'sigmoid', lambdaDice, lambdaBce, balance: 'none', grad });
     case 'crisp':
       // Deng et al.'s crisp-boundary loss: (Σp² + Σg²)/(2Σpg) per image plus HED-balanced BCE.
-      return (z, g, shape, grad) => fn(z, g, { shape, alpha: lambdaDice, beta: lambdaBce, balance: process.env.BAL ?? 'hed', grad });
+      return (z, g, shape, grad) => fn(z, g, { shape, alpha: lambdaDice, beta: lambdaBce, grad });
     default:
       throw new RangeError(`lossCall: unknown loss '${name}'`);
   }

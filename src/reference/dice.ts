@@ -371,6 +371,9 @@ export function diceLossReference(input: DiceInput, target: DiceTarget, options:
  * outweighs the denominator, and with a subnormal α or β Nm/D would overflow.
  */
 const RATIO_MAX = 1e30;
+/** Gradient coefficients are clamped to ±1e30, as the kernels do (absurd smoothing or a subnormal α, β). */
+const COEF_MAX = 1e30;
+const clampCoef = (v: number): number => Math.max(-COEF_MAX, Math.min(COEF_MAX, v));
 
 function diceEntries(L: Layout, sums: Float64Array, options: DiceOptions): Entries {
   const { C, c0, rows } = L;
@@ -397,8 +400,8 @@ function diceEntries(L: Layout, sums: Float64Array, options: DiceOptions): Entri
       const [loss, slope] = transformed(T, transform);
       losses[r * K + c - c0] = w * loss;
       if (w * slope === 0) continue;
-      dI[rc] = w * slope * (jaccard ? (1 + T) / D : 2 / D); // Nm/D² = T/D
-      dSP[rc] = w * slope * (-T / D);
+      dI[rc] = clampCoef(w * slope * (jaccard ? (1 + T) / D : 2 / D)); // Nm/D² = T/D
+      dSP[rc] = clampCoef(w * slope * (-T / D));
     }
   }
   return { losses, dI, dSP };
@@ -459,8 +462,8 @@ function tverskyEntries(L: Layout, sums: Float64Array, options: TverskyReference
       if (w * slope === 0) continue;
       // In terms of the sums: TP = I, FP = SP − I, FN = SG − I, so
       // ∂/∂I = ∂/∂TP − ∂/∂FP − ∂/∂FN and ∂/∂SP = ∂/∂FP.
-      dI[rc] = w * slope * (dTdTP - dTdFP - dTdFN);
-      dSP[rc] = w * slope * dTdFP;
+      dI[rc] = clampCoef(w * slope * (dTdTP - dTdFP - dTdFN));
+      dSP[rc] = clampCoef(w * slope * dTdFP);
     }
   }
   return { losses, dI, dSP };
@@ -516,8 +519,8 @@ function generalizedDiceEntries(L: Layout, sums: Float64Array, options: Generali
     losses[r] = 1 - T;
     // L = 1 − Nm/D: ∂L/∂I_c = −2w_c/D, ∂L/∂SP_c = Nm·w_c/D² = T·w_c/D.
     for (let c = c0; c < C; c++) {
-      dI[r * C + c] = (-2 * w[c]) / D;
-      dSP[r * C + c] = (T * w[c]) / D;
+      dI[r * C + c] = clampCoef((-2 * w[c]) / D);
+      dSP[r * C + c] = clampCoef((T * w[c]) / D);
     }
   }
   return { losses, dI, dSP };

@@ -17,8 +17,11 @@ beforeAll(async () => {
 
 const ALIGNED: Layout = { jsOffset: 1, wasm: 'whole', wasmOffset: 0, mixed: false };
 
-/** Shrunk counterexamples, as fast-check printed them. */
-const SHRUNK: { bug: string; fn: string; case: unknown; layout: Layout }[] = [
+/**
+ * Shrunk counterexamples, as fast-check printed them. `open`: the bug is NOT fixed yet, and the test
+ * is marked it.fails (it fails when the bug is fixed: then remove `open`).
+ */
+const SHRUNK: { bug: string; fn: string; case: unknown; layout: Layout; open?: true }[] = [
   {
     bug: '1: tverskyLoss NaN gradient, tiny alpha with the focal clamp',
     fn: 'tverskyLoss',
@@ -32,6 +35,9 @@ const SHRUNK: { bug: string; fn: string; case: unknown; layout: Layout }[] = [
   {
     bug: '1b: tverskyLoss reference NaN gradient with a subnormal alpha (D ≈ 1e-323, (1 − T)/D = −∞)',
     fn: 'tverskyLoss',
+    // OPEN BUG (src/reference/dice.ts tverskyEntries, see /work/notes/reliability-bugs.md): the kernel is
+    // finite, the float64 reference gives NaN. Remove `open` once the reference clamps its partials.
+    open: true,
     case: {
       kind: 'tversky', shape: [1, 3, 13], seed: 0, fill: 'ones',
       set: { includeBackground: false, squared: false, jaccard: true, batch: false, weight: true, reduction: 'mean', activation: 'sigmoid', mask: 'pixel', target: 'idx-u8', ignore: 'none', smoothNr: 0.00001, smoothDr: 0 },
@@ -43,7 +49,7 @@ const SHRUNK: { bug: string; fn: string; case: unknown; layout: Layout }[] = [
 
 describe('shrunk counterexamples of the property suites', () => {
   for (const r of SHRUNK) {
-    it(`bug ${r.bug}`, () => {
+    (r.open ? it.fails : it)(`bug ${r.bug}${r.open ? ' (OPEN: marked it.fails)' : ''}`, () => {
       expect(checkAllWays(functionNamed(r.fn).problem(r.case), r.layout, apis)).toBeNull();
     });
   }

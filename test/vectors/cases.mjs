@@ -200,7 +200,8 @@ const EXTREME_PROBS = [0, -0, 1, 1e-45, 1.1754943508222875e-38, 5.96046447753906
  * - ignore: some class ids are the ignore index (options.ignoreIndex)
  * - mask: 'none', 'pixel' (N × spatial) or 'element' (as long as input); non-zero = kept
  * - values: 'random'; 'extreme' (the values above); 'unbounded' (probabilities outside [0, 1]);
- *   'empty' (sample 0 and channel 0 hold nothing: input and dense target 0)
+ *   'empty' (sample 0 and channel 0 hold nothing: input and dense target 0); 'sparse' (input random,
+ *   dense target mostly 0: about 1 element in 30 set, some soft for f32, as edge maps and thin structures)
  * - shape: [N, C, ...spatial]; grad: pass a gradient array; tag: a name prefix
  */
 const LAYOUT_DEFAULTS = {
@@ -236,6 +237,7 @@ function layoutData(c, rng) {
     for (let i = 0; i < target.length; i++) {
       const r = rng();
       if (empty(i)) target[i] = 0;
+      else if (c.values === 'sparse') target[i] = r < 0.03 ? 1 : r < 0.05 && c.target === 'f32' ? rng() : 0;
       else target[i] = r < 0.4 ? 0 : r < 0.7 || c.target === 'u8' ? 1 : rng();
     }
   }
@@ -565,7 +567,7 @@ const lossFromStatsSuite = suite({
 });
 
 // ---------------------------------------------------------------------------------------------------
-// bceLoss, focalLoss, diceBceLoss
+// bceLoss, focalLoss, diceBceLoss, diceFocalLoss, crispEdgeLoss, diceCeLoss
 
 /** Logits for the pixel losses' extreme cases: up to ±1e30 (bceLoss: finite while |x|·weight stays in float32 range). */
 const PIXEL_EXTREME_LOGITS = EXTREME_LOGITS.filter((x) => Math.abs(x) <= 1e30);
@@ -663,6 +665,86 @@ const diceBceSuite = suite({
   call: (s, a, o) => s.diceBceLoss(a.input, a.target, withArrays(o, a)),
 });
 
+/** The Dice options of the binary fused losses, as `diceBceSuite` has them (no activation, target or softLabel choice). */
+const FUSED_DICE_DEFAULTS = {
+  activation: 'sigmoid', target: 'u8', shape: [2, 1, 37], includeBackground: true, squared: false, jaccard: false,
+  transform: 'none', batch: false, weight: false, smooth: null, reduction: 'mean', extremeLogits: PIXEL_EXTREME_LOGITS,
+};
+
+const diceFocalSuite = suite({
+  fn: 'diceFocalLoss',
+  defaults: { ...FUSED_DICE_DEFAULTS, lambdaDice: undefined, lambdaFocal: undefined, alpha: undefined, gamma: undefined },
+  specs: [
+    {}, { target: 'f32' },
+    { alpha: null }, { alpha: 0.75, target: 'f32' }, { alpha: 0 }, { gamma: 0 }, { gamma: 0.5 }, { gamma: 3.5, alpha: null, target: 'f32' },
+    { lambdaDice: 0.3, lambdaFocal: 1.7 }, { lambdaDice: 0 }, { lambdaFocal: 0, jaccard: true },
+    { squared: true }, { jaccard: true }, { transform: 'log' }, { transform: 'logcosh', gamma: 1 }, { batch: true }, { smooth: [1, 1] },
+    { shape: [2, 3, 37], weight: true }, { shape: [2, 3, 37], includeBackground: false },
+    { shape: [2, 3, 37], mask: 'pixel' }, { shape: [2, 3, 37], mask: 'element', batch: true, gamma: 0.5 },
+    { reduction: 'sum' }, { reduction: 'sum', shape: [2, 3, 37], squared: true }, { grad: false },
+    { values: 'extreme', shape: [1, 1, 67] }, { values: 'extreme', shape: [1, 2, 67], target: 'f32', gamma: 0.5, alpha: null },
+    { values: 'empty', shape: [3, 2, 19], smooth: [0, 0] }, { values: 'empty', shape: [3, 2, 19], smooth: [0, 0], batch: true, gamma: 0 },
+    ...ODD_LENGTHS.map((L) => ({ shape: [1, 1, L], target: L % 2 ? 'u8' : 'f32' })),
+    { tag: 'big', shape: [1, 1, 40009], target: 'f32' },
+    { tag: 'big', shape: [2, 2, 16411], mask: 'element', batch: true },
+  ],
+  options: (c, rng) => ({ ...regionOptions(c, rng), ...pass(c, ['lambdaDice', 'lambdaFocal', 'alpha', 'gamma']) }),
+  call: (s, a, o) => s.diceFocalLoss(a.input, a.target, withArrays(o, a)),
+});
+
+const crispEdgeSuite = suite({
+  fn: 'crispEdgeLoss',
+  defaults: {
+    ...FUSED_DICE_DEFAULTS, alpha: undefined, beta: undefined, balance: undefined, posWeight: undefined, labelSmoothing: undefined,
+    rcfLambda: undefined, rcfEta: undefined,
+  },
+  specs: [
+    {}, { target: 'f32' }, { values: 'sparse' }, { values: 'sparse', target: 'f32' },
+    { balance: 'none' }, { balance: 'rcf', target: 'f32' }, { balance: 'rcf', target: 'f32', rcfLambda: 0.7, rcfEta: 0.3 },
+    { alpha: 0.3, beta: 2 }, { alpha: 0 }, { beta: 0 }, { posWeight: 2 }, { labelSmoothing: 0.1 }, { labelSmoothing: 0.2, balance: 'none' },
+    { smooth: [1e-6, 0] }, { smooth: [2, 0.5] }, { batch: true }, { batch: true, balance: 'rcf', target: 'f32', values: 'sparse' },
+    { shape: [2, 3, 37], weight: true }, { shape: [2, 3, 37], includeBackground: false },
+    { shape: [2, 3, 37], mask: 'pixel' }, { shape: [2, 3, 37], mask: 'element', balance: 'none' },
+    { reduction: 'sum' }, { reduction: 'sum', balance: 'rcf', target: 'f32' }, { grad: false },
+    { values: 'extreme', shape: [1, 1, 67] }, { values: 'extreme', shape: [1, 2, 67], target: 'f32', balance: 'none' },
+    // Images without edges: the default smoothing (1, 1) keeps the Dice term finite.
+    { values: 'empty', shape: [3, 2, 19] }, { values: 'empty', shape: [3, 2, 19], batch: true, balance: 'none' },
+    ...ODD_LENGTHS.map((L) => ({ shape: [1, 1, L], target: L % 2 ? 'u8' : 'f32' })),
+    { tag: 'big', shape: [1, 1, 40009], values: 'sparse' },
+    { tag: 'big', shape: [2, 2, 16411], target: 'f32', mask: 'element', balance: 'rcf' },
+  ],
+  options: (c, rng) => ({
+    ...regionOptions(c, rng), ...pass(c, ['alpha', 'beta', 'balance', 'posWeight', 'labelSmoothing', 'rcfLambda', 'rcfEta']),
+  }),
+  call: (s, a, o) => s.crispEdgeLoss(a.input, a.target, withArrays(o, a)),
+});
+
+const diceCeSuite = suite({
+  fn: 'diceCeLoss',
+  defaults: {
+    activation: 'softmax', target: 'idx-u8', shape: [2, 3, 37], lambdaDice: undefined, lambdaCe: undefined, ceWeight: false,
+    includeBackground: true, squared: false, jaccard: false, transform: 'none', batch: false, weight: false, smooth: null, reduction: 'mean',
+  },
+  specs: [
+    ...['idx-u8', 'idx-u16', 'idx-i32'].flatMap((target) => [{ target }, { target, ignore: true }]),
+    { lambdaDice: 0.3, lambdaCe: 1.7 }, { lambdaDice: 0 }, { lambdaCe: 0, ignore: true },
+    { ceWeight: true }, { ceWeight: true, ignore: true, reduction: 'sum' }, { ceWeight: true, weight: true, includeBackground: false },
+    { weight: true }, { includeBackground: false }, { squared: true }, { jaccard: true }, { transform: 'log' }, { transform: 'logcosh' },
+    { batch: true }, { batch: true, target: 'idx-i32', ignore: true, mask: 'pixel' }, { smooth: [0.5, 1] },
+    { mask: 'pixel' }, { mask: 'pixel', target: 'idx-u16', ignore: true, ceWeight: true },
+    { reduction: 'sum' }, { grad: false }, { grad: false, ignore: true, ceWeight: true },
+    { shape: [2, 2, 37] }, { shape: [2, 5, 3], smooth: [0, 0] }, // 15 pixels, 5 classes: absent classes
+    { values: 'extreme', shape: [2, 3, 41] }, { values: 'extreme', shape: [2, 3, 41], ignore: true, batch: true },
+    { shape: [2, 3, 3, 7, 5], mask: 'pixel', ceWeight: true }, // 3-D spatial
+    ...[1, 3, 4, 5, 17, 1025].map((L) => ({ target: 'idx-u16', shape: [1, 3, L] })),
+    { tag: 'big', shape: [2, 3, 11001], ignore: true, mask: 'pixel' },
+  ],
+  options: (c, rng) => ({
+    ...regionOptions(c, rng), ...pass(c, ['lambdaDice', 'lambdaCe']), ...(c.ceWeight && { ceWeight: someWeights(rng, c.shape[1]) }),
+  }),
+  call: (s, a, o) => s.diceCeLoss(a.input, a.target, withArrays(o, a)),
+});
+
 // ---------------------------------------------------------------------------------------------------
 // confusion and the scores
 
@@ -728,6 +810,214 @@ function scoreSuite(fn) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// distanceTransform, signedDistance, boundaryLoss, hausdorffDTLoss
+
+// The transforms take one array of `[N, ...spatial]` maps: the case's dense target (its `shape` read as
+// `[N, ...spatial]`: layoutData only needs the element count), u8 (set where nonzero) or f32 (set where
+// > 0.5). With `out`, the case's grad array (placed like the others) receives the result, and the returned
+// array is hashed too. 'empty' values leave map 0 (and the first row of every map) unset.
+
+/** The specs both transforms share: kinds of mask, 1- to 3-D, spacings, empty maps, `out`, sizes. */
+const MAP_SPECS = [
+  {}, { target: 'f32' }, { values: 'sparse' }, { values: 'sparse', target: 'f32' },
+  { values: 'sparse', shape: [3, 50] }, { values: 'sparse', shape: [2, 4, 5, 6] }, { target: 'f32', shape: [2, 4, 5, 6] },
+  { values: 'sparse', spacing: [0.5, 2] }, { values: 'sparse', spacing: [1e-3, 1e3] }, { values: 'sparse', shape: [3, 50], spacing: [3] },
+  { values: 'sparse', shape: [2, 4, 5, 6], spacing: [2, 1, 0.75] },
+  { values: 'empty' }, { values: 'empty', shape: [2, 4, 5, 6], target: 'f32' },
+  { out: true, grad: true, values: 'sparse' }, { out: true, grad: true, values: 'empty', shape: [2, 4, 5, 6], spacing: [0.5, 1, 1] },
+  { shape: [1, 1] }, { shape: [1, 1, 1, 1], target: 'f32' }, { shape: [1, 1, 17] }, { shape: [1, 17, 1], target: 'f32' },
+  { values: 'sparse', shape: [1, 33, 31] }, { values: 'sparse', shape: [1, 1025] },
+  { tag: 'big', values: 'sparse', shape: [2, 96, 128] }, { tag: 'big', values: 'sparse', shape: [1, 20, 24, 28], spacing: [2.5, 1, 1] },
+];
+
+const MAP_DEFAULTS = { activation: 'none', target: 'u8', shape: [2, 9, 13], grad: false, spacing: undefined, out: false };
+
+/** A transform's call: mask = the case's target, `out` = its grad array with `out`; returns the result (and the copy returned). */
+function mapCall(fn) {
+  return (s, a, o, c) => {
+    const result = s[fn](a.target, { ...o, ...(c.out && { out: a.grad }) });
+    return c.out ? { returned: result.slice() } : result;
+  };
+}
+
+const distanceTransformSuite = suite({
+  fn: 'distanceTransform',
+  defaults: { ...MAP_DEFAULTS, empty: undefined },
+  specs: [
+    ...MAP_SPECS,
+    { values: 'empty', empty: 0 }, { values: 'empty', empty: 2.5, target: 'f32' }, { values: 'empty', empty: 1e30, shape: [3, 50] },
+    { out: true, grad: true, values: 'empty', empty: 7 },
+  ],
+  options: (c) => pass(c, ['spacing', 'empty']),
+  call: mapCall('distanceTransform'),
+});
+
+const signedDistanceSuite = suite({
+  fn: 'signedDistance',
+  defaults: MAP_DEFAULTS,
+  specs: MAP_SPECS,
+  options: (c) => pass(c, ['spacing']),
+  call: mapCall('signedDistance'),
+});
+
+/** The specs both distance losses share: activations, targets, reductions, geometry, edge values, sizes. */
+const DISTANCE_LOSS_SPECS = [
+  {}, { target: 'f32' }, { values: 'sparse' }, { values: 'sparse', target: 'f32' },
+  { activation: 'sigmoid' }, { activation: 'sigmoid', values: 'sparse', target: 'f32' },
+  { activation: 'softmax' }, { activation: 'softmax', includeBackground: false }, { activation: 'softmax', shape: [2, 3, 9, 11], values: 'sparse' },
+  { includeBackground: false }, { includeBackground: false, reduction: 'sum' },
+  { reduction: 'sum' }, { reduction: 'none' }, { reduction: 'none', activation: 'sigmoid', values: 'sparse' }, { grad: false },
+  { spacing: [0.5, 2] }, { spacing: [1.5, 0.25], activation: 'sigmoid', values: 'sparse' },
+  { shape: [2, 2, 40] }, { shape: [2, 2, 40], spacing: [0.5], activation: 'sigmoid' }, // 1-D
+  { shape: [1, 2, 4, 5, 6], values: 'sparse' }, { shape: [1, 2, 4, 5, 6], spacing: [2, 1, 0.5], activation: 'softmax' }, // 3-D
+  { values: 'empty', shape: [3, 2, 9, 11] }, { values: 'empty', shape: [3, 2, 9, 11], activation: 'sigmoid', reduction: 'sum' },
+  { values: 'extreme', shape: [1, 2, 9, 11] }, { values: 'extreme', shape: [1, 2, 9, 11], activation: 'sigmoid' },
+  { values: 'extreme', shape: [1, 3, 9, 11], activation: 'softmax' },
+  ...[1, 2, 3, 4, 5, 7, 8, 9, 17].map((L) => ({ shape: [1, 1, 1, L], activation: L % 2 ? 'sigmoid' : 'none' })),
+  { shape: [1, 1, 1025], values: 'sparse' },
+  { tag: 'big', shape: [2, 2, 64, 96], values: 'sparse', activation: 'sigmoid' },
+];
+
+const DISTANCE_LOSS_DEFAULTS = { activation: 'none', target: 'u8', shape: [2, 2, 9, 11], includeBackground: true, reduction: 'mean', spacing: undefined };
+
+/** Options of a distance loss case (activation and shape come with the layout options). */
+const distanceLossOptions = (c) => ({ ...pass(c, ['reduction', 'spacing', 'alpha']), ...(c.includeBackground === false && { includeBackground: false }) });
+
+const boundaryLossSuite = suite({
+  fn: 'boundaryLoss',
+  defaults: { ...DISTANCE_LOSS_DEFAULTS, distances: 'none' },
+  specs: [
+    ...DISTANCE_LOSS_SPECS,
+    // Precomputed φ_G: signedDistance of each target map, with target null or passed anyway (checked, not used).
+    { distances: 'null-target' }, { distances: 'null-target', activation: 'softmax', values: 'sparse', reduction: 'sum' },
+    { distances: 'with-target', activation: 'sigmoid', spacing: [0.5, 2], values: 'sparse' },
+    { distances: 'null-target', shape: [1, 2, 4, 5, 6], reduction: 'none' },
+  ],
+  options: distanceLossOptions,
+  call: (s, a, o, c) => {
+    if (c.distances === 'none') return s.boundaryLoss(a.input, a.target, withArrays(o, a));
+    // φ_G by signedDistance, into a JS array. Its temporary blocks are small: were they ever to grow Wasm
+    // memory, the placed views of 'wasm-offset' would be detached and the run would fail loudly (not differ).
+    const [N, C, ...spatial] = o.shape;
+    const distances = s.signedDistance(a.target, { shape: [N * C, ...spatial], ...(o.spacing && { spacing: o.spacing }) });
+    return s.boundaryLoss(a.input, c.distances === 'null-target' ? null : a.target, withArrays({ ...o, distances }, a));
+  },
+});
+
+const hausdorffSuite = suite({
+  fn: 'hausdorffDTLoss',
+  defaults: { ...DISTANCE_LOSS_DEFAULTS, alpha: undefined },
+  specs: [
+    ...DISTANCE_LOSS_SPECS,
+    { alpha: 1 }, { alpha: 0.5, values: 'sparse' }, { alpha: 3, activation: 'sigmoid' }, { alpha: 4, reduction: 'sum' },
+    { alpha: 1.7, shape: [1, 2, 4, 5, 6], spacing: [2, 1, 0.5], values: 'sparse', activation: 'softmax' },
+    { alpha: 0.25, values: 'extreme', shape: [1, 2, 9, 11], activation: 'sigmoid' }, { alpha: 1, values: 'empty', shape: [3, 2, 9, 11] },
+  ],
+  options: distanceLossOptions,
+  call: (s, a, o) => s.hausdorffDTLoss(a.input, a.target, withArrays(o, a)),
+});
+
+// ---------------------------------------------------------------------------------------------------
+// clDiceLoss, toleranceDiceLoss (per (sample, class) plane of [N, C, H, W] or [N, C, D, H, W])
+
+/** Plane shapes for the pooling losses: single pixels, single rows and columns, odd sizes around 4 lanes. */
+const PLANE_SHAPES = [[1, 1, 1, 1], [1, 1, 1, 17], [1, 1, 17, 1], [1, 1, 2, 3], [1, 1, 5, 7], [1, 1, 4, 9], [1, 1, 3, 1025], [1, 1, 1, 1, 5]];
+
+const POOL_DEFAULTS = { activation: 'none', target: 'u8', shape: [2, 1, 9, 11], smooth: undefined, reduction: 'mean' };
+
+const clDiceSuite = suite({
+  fn: 'clDiceLoss',
+  defaults: { ...POOL_DEFAULTS, iterations: undefined, alpha: undefined },
+  specs: [
+    {}, { target: 'f32' }, { activation: 'sigmoid' }, { activation: 'sigmoid', target: 'f32' }, { values: 'sparse' },
+    { iterations: 0 }, { iterations: 1 }, { iterations: 10, activation: 'sigmoid' }, { iterations: 1000 }, // clamped to D + H + W − 3
+    { smooth: 1e-3 }, { smooth: 5, target: 'f32' },
+    { alpha: 0 }, { alpha: 0.5 }, { alpha: 0.5, activation: 'sigmoid', target: 'f32' }, { alpha: 0.3, reduction: 'none' },
+    { alpha: 0.5, reduction: 'sum' }, { alpha: 0, reduction: 'none' }, { alpha: 0, reduction: 'sum', activation: 'sigmoid' },
+    { reduction: 'sum' }, { reduction: 'none' }, { grad: false }, { grad: false, alpha: 0.5 },
+    { shape: [2, 3, 9, 11] }, { shape: [1, 2, 4, 6, 7] }, { shape: [1, 2, 4, 6, 7], activation: 'sigmoid', alpha: 0.5, iterations: 2 }, // 3-D
+    { values: 'empty', shape: [3, 2, 9, 11] }, { values: 'empty', shape: [3, 2, 9, 11], alpha: 0.5, activation: 'sigmoid' },
+    { values: 'extreme' }, { values: 'extreme', activation: 'sigmoid', target: 'f32' },
+    ...PLANE_SHAPES.map((shape, i) => ({ shape, activation: i % 2 ? 'sigmoid' : 'none' })),
+    { tag: 'big', shape: [1, 1, 64, 96], activation: 'sigmoid', target: 'f32', iterations: 5 },
+  ],
+  options: (c) => pass(c, ['iterations', 'smooth', 'alpha', 'reduction']),
+  call: (s, a, o) => s.clDiceLoss(a.input, a.target, withArrays(o, a)),
+});
+
+const toleranceDiceSuite = suite({
+  fn: 'toleranceDiceLoss',
+  defaults: { ...POOL_DEFAULTS, tolerance: undefined },
+  specs: [
+    {}, { target: 'f32' }, { activation: 'sigmoid' }, { activation: 'sigmoid', target: 'f32' },
+    { values: 'sparse' }, { values: 'sparse', target: 'f32', activation: 'sigmoid' },
+    { tolerance: 0 }, { tolerance: 0, activation: 'sigmoid', target: 'f32' }, { tolerance: 2 }, { tolerance: 3, values: 'sparse' },
+    { tolerance: 1000 }, // clamped to the largest extent − 1: the whole plane
+    { smooth: 1 }, { smooth: 1e-12, values: 'sparse' },
+    { reduction: 'sum' }, { reduction: 'none' }, { reduction: 'none', activation: 'sigmoid', tolerance: 2 }, { grad: false },
+    { shape: [2, 3, 9, 11] }, { shape: [1, 2, 4, 6, 7] }, { shape: [1, 2, 4, 6, 7], tolerance: 2, activation: 'sigmoid', values: 'sparse' }, // 3-D
+    { values: 'empty', shape: [3, 2, 9, 11] }, { values: 'empty', shape: [3, 2, 9, 11], tolerance: 0, smooth: 1 },
+    { values: 'extreme' }, { values: 'extreme', activation: 'sigmoid', target: 'f32', tolerance: 2 },
+    ...PLANE_SHAPES.map((shape, i) => ({ shape, activation: i % 2 ? 'sigmoid' : 'none', tolerance: i % 3 })),
+    { tag: 'big', shape: [1, 1, 96, 128], values: 'sparse', activation: 'sigmoid', tolerance: 2 },
+  ],
+  options: (c) => pass(c, ['tolerance', 'smooth', 'reduction']),
+  call: (s, a, o) => s.toleranceDiceLoss(a.input, a.target, withArrays(o, a)),
+});
+
+// ---------------------------------------------------------------------------------------------------
+// boundaryF, edgeNms
+
+/** Per-image views of a placed array of `count` maps of `size` elements (views of a WasmArray's memory stay zero-copy). */
+function mapViews(arg, count, size) {
+  const v = ArrayBuffer.isView(arg) ? arg : arg.view;
+  return Array.from({ length: count }, (_, i) => v.subarray(i * size, (i + 1) * size));
+}
+
+/** BoundaryResult as one record: the summaries, and the curve's points flattened into a Float64Array. */
+function flatBoundary(r) {
+  const curve = new Float64Array(r.curve.length * 8);
+  r.curve.forEach((p, k) => curve.set([p.threshold, p.precision, p.recall, p.f, p.cntR, p.sumR, p.cntP, p.sumP], k * 8));
+  return { ods: r.ods, ois: r.ois, ap: r.ap, curve };
+}
+
+// The case's shape [N, A, H, W] is N images with A annotations each: the predictions are the input's
+// channel 0 (probabilities), the annotations the u8 target's A channels ('sparse': edge-like maps).
+const boundaryFSuite = suite({
+  fn: 'boundaryF',
+  defaults: { activation: 'none', target: 'u8', values: 'sparse', shape: [2, 2, 15, 17], grad: false, maxDist: undefined, thresholds: undefined, thin: true },
+  specs: [
+    {}, { thresholds: 5 }, { thresholds: 1 }, { thresholds: [0.1, 0.3, 0.5, 0.9] }, { thresholds: [-1, 0, 0.5, 1, 2] },
+    { thin: false }, { thin: false, thresholds: 9 }, { maxDist: 0 }, { maxDist: 0.1, thresholds: 9 },
+    { shape: [1, 3, 15, 17], thresholds: 9 }, { shape: [3, 1, 15, 17], thresholds: 9 },
+    { values: 'random', thresholds: 9 }, { values: 'empty', shape: [2, 2, 15, 17], thresholds: 9 }, { values: 'extreme', thresholds: 9 },
+    { shape: [1, 1, 1, 1], thresholds: 3 }, { shape: [1, 2, 1, 9], thresholds: 3 }, { shape: [1, 1, 23, 7], thresholds: 9 },
+  ],
+  call: (s, a, o, c) => {
+    const [N, A, H, W] = c.shape;
+    const maps = mapViews(a.input, N * A, H * W);
+    const annotations = mapViews(a.target, N * A, H * W);
+    const predictions = maps.filter((_, i) => i % A === 0);
+    const groundTruths = predictions.map((_, n) => annotations.slice(n * A, (n + 1) * A));
+    return flatBoundary(s.boundaryF(predictions, groundTruths, { shape: [H, W], ...pass(c, ['maxDist', 'thresholds']), ...(!c.thin && { thin: false }) }));
+  },
+});
+
+// The input as N edge maps of H × W (shape [N, H, W]; [H, W] for the single-map form).
+const edgeNmsSuite = suite({
+  fn: 'edgeNms',
+  defaults: { activation: 'none', target: 'u8', shape: [2, 16, 19], grad: false, radius: undefined, border: undefined, multiplier: undefined, smooth: undefined },
+  specs: [
+    {}, { shape: [16, 19] }, { radius: 2 }, { radius: 3, border: 0 }, { border: 0 }, { border: 12 },
+    { multiplier: 1 }, { multiplier: 0.5 }, { multiplier: 2 }, { smooth: 0 }, { smooth: 1 }, { smooth: 12, radius: 2 },
+    { activation: 'sigmoid' }, { values: 'extreme' }, { values: 'empty' }, // logits (negative values), edge values, an all-zero map
+    { shape: [1, 1] }, { shape: [1, 17] }, { shape: [17, 1] }, { shape: [3, 5, 7] }, { shape: [1, 2, 33], smooth: 0, border: 0 },
+    { tag: 'big', shape: [1, 96, 128] },
+  ],
+  call: (s, a, o, c) => s.edgeNms(a.input, { shape: c.shape, ...pass(c, ['radius', 'border', 'multiplier', 'smooth']) }),
+});
+
+// ---------------------------------------------------------------------------------------------------
 // The table: one entry per public function
 
 /** Every function under conformance test: its fixed cases and how to run one in a memory placement. */
@@ -738,10 +1028,21 @@ export const SUITES = [
   statsSuite,
   lossFromStatsSuite,
   diceBceSuite,
+  diceFocalSuite,
+  crispEdgeSuite,
+  diceCeSuite,
   bceSuite,
   focalSuite,
   confusionSuite,
   ...SCORES.map(scoreSuite),
+  distanceTransformSuite,
+  signedDistanceSuite,
+  boundaryLossSuite,
+  hausdorffSuite,
+  clDiceSuite,
+  toleranceDiceSuite,
+  boundaryFSuite,
+  edgeNmsSuite,
 ];
 
 for (const suite of SUITES) {
