@@ -6,7 +6,7 @@ export { bceScratchBytes, bceCounts, bceForward, focalSoftmaxCounts, focalSoftma
 export { metricScratchBytes, metricCounts, metricLogit } from './metrics';
 export {
   poolCheck, poolSigmoid, erodeCross, maxPoolTempBytes, maxPoolBox, skeletonWorkBytes, softSkeleton,
-  clDiceSums, clDiceGradient, toleranceSums, toleranceGradient,
+  pairedSums, clDiceGradient, toleranceGradient,
 } from './pool';
 export { distanceScratchBytes, distanceMap, distanceCheck, distanceProbabilities, distanceLossTerms, distanceLossGradient } from './distance';
 export { boundaryScratchBytes, boundaryCounts, edgeNmsScratchBytes, edgeNms } from './boundary';

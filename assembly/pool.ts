@@ -435,16 +435,17 @@ function softSkeletonBackward(g: usize, a: f32, b: f32, gp: usize, work: usize, 
 
 // ------------------------------------------------------------------ clDice ---
 /**
- * The four clDice sums of a plane, f64, into out: Σ s_P·g, Σ s_P, Σ s_G·p, Σ s_G
- * (s_P, s_G the soft skeletons of the prediction and of the target).
+ * The four sums both plane losses need, f64, into out: Σ u·v, Σ u, Σ w·z, Σ w.
+ * clDice: u = s_P, v = g, w = s_G, z = p (the soft skeletons of prediction and
+ * target); tolerance Dice: u = p, v = dilate(g), w = g, z = maxpool(p).
  */
-export function clDiceSums(sp: usize, g: usize, sg: usize, p: usize, n: i32, out: usize): void {
+export function pairedSums(u: usize, v: usize, w: usize, z: usize, n: i32, out: usize): void {
   let a: f64 = 0, b: f64 = 0, c: f64 = 0, d: f64 = 0;
   for (let i = 0; i < n; i++) {
-    const s = <f64>ldf(sp, i), t = <f64>ldf(sg, i);
-    a += s * <f64>ldf(g, i);
+    const s = <f64>ldf(u, i), t = <f64>ldf(w, i);
+    a += s * <f64>ldf(v, i);
     b += s;
-    c += t * <f64>ldf(p, i);
+    c += t * <f64>ldf(z, i);
     d += t;
   }
   store<f64>(out, a);
@@ -473,24 +474,7 @@ export function clDiceGradient(x: usize, g: usize, sg: usize, out: usize, work: 
 }
 
 // ---------------------------------------------------------- tolerance Dice ---
-/**
- * The four tolerance-Dice sums of a plane, f64, into out: Σ p·dilate(g), Σ p,
- * Σ g·maxpool(p), Σ g.
- */
-export function toleranceSums(p: usize, dg: usize, g: usize, mp: usize, n: i32, out: usize): void {
-  let a: f64 = 0, b: f64 = 0, c: f64 = 0, d: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const pv = <f64>ldf(p, i), gv = <f64>ldf(g, i);
-    a += pv * <f64>ldf(dg, i);
-    b += pv;
-    c += gv * <f64>ldf(mp, i);
-    d += gv;
-  }
-  store<f64>(out, a);
-  store<f64>(out, b, 8);
-  store<f64>(out, c, 16);
-  store<f64>(out, d, 24);
-}
+// Its sums come from pairedSums (above).
 
 /**
  * dL/dx of one plane: out_i = a·dilate(g)_i + b, plus c·g_j for every j whose

@@ -63,10 +63,10 @@ export interface Kernels {
   maxPoolBox(src: number, dst: number, arg: number, D: number, H: number, W: number, r: number, temp: number): void;
   skeletonWorkBytes(n: number, K: number): number;
   softSkeleton(p: number, out: number, work: number, D: number, H: number, W: number, K: number): void;
-  clDiceSums(sp: number, g: number, sg: number, p: number, n: number, out: number): void;
+  /** Σ u·v, Σ u, Σ w·z, Σ w of one plane, f64, into out (clDice and tolerance Dice). */
+  pairedSums(u: number, v: number, w: number, z: number, n: number, out: number): void;
   clDiceGradient(x: number, g: number, sg: number, out: number, work: number,
     D: number, H: number, W: number, K: number, act: number, cA: number, cB: number, cC: number): void;
-  toleranceSums(p: number, dg: number, g: number, mp: number, n: number, out: number): void;
   toleranceGradient(x: number, dg: number, g: number, arg: number, out: number, n: number, act: number,
     a: number, b: number, c: number): void;
   // assembly/boundary.ts: the boundary benchmark's counts for one image, and edge NMS of one map.

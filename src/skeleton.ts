@@ -98,7 +98,7 @@ export function clDiceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float
     if (P) k.poolSigmoid(xe, P, S);
     k.softSkeleton(ge, sG, work, call.D, call.H, call.W, K);
     k.softSkeleton(pe, sP, work, call.D, call.H, call.W, K); // last: its intermediates feed the gradient
-    k.clDiceSums(sP, ge, sG, pe, S, sums);
+    k.pairedSums(sP, ge, sG, pe, S, sums);
     const [sumSPG, sumSP, sumSGP, sumSG] = new Float64Array(rt.heap.buffer(), sums, 4);
     const tprec = (sumSPG! + s) / (sumSP! + s);
     const tsens = (sumSGP! + s) / (sumSG! + s);

@@ -182,7 +182,7 @@ export function toleranceDiceLoss(input: ArrayArg<Float32Array>, target: ArrayAr
     if (P) k.poolSigmoid(xe, P, S);
     k.maxPoolBox(ge, dG, arg, call.D, call.H, call.W, r, temp);
     k.maxPoolBox(pe, mP, arg, call.D, call.H, call.W, r, temp);
-    k.toleranceSums(pe, dG, ge, mP, S, sums);
+    k.pairedSums(pe, dG, ge, mP, S, sums);
     const [tpp, sumP, tpr, sumG] = new Float64Array(rt.heap.buffer(), sums, 4);
     const prec = (tpp! + h) / (sumP! + h);
     const rec = (tpr! + h) / (sumG! + h);

@@ -8,27 +8,12 @@ import {
 } from '../src/index.ts';
 import type { ClDiceReferenceOptions } from '../src/reference/pool.ts';
 import { runtime } from '../src/runtime.ts';
-import { Rng } from './helpers.ts';
+import { Rng, maxAbs, worstDiff, f32Bits } from './helpers.ts';
+import {
+  randomInput, randomPoolArrays, expectReferenceMatchesDifferences, runPoolCase, expectAgreesWithReference, expectNearReference,
+  expectSameBitsAcrossBuilds, expectWasmArraysSameBits, expectErrorMatrix, type PoolCase, type PoolOutput,
+} from './pool-helpers.ts';
 
-const maxAbs = (a: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-};
-const worstDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let w = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    w = Number.isFinite(d) ? Math.max(w, d) : Infinity;
-  }
-  return w;
-};
-const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
-
-/** Random continuous probabilities in (0.02, 0.98), or logits in ±4: no ties between distinct elements. */
-function randomInput(rng: Rng, n: number, sigmoid: boolean): Float32Array {
-  return Float32Array.from({ length: n }, () => (sigmoid ? rng.uniform(-4, 4) : rng.uniform(0.02, 0.98)));
-}
 /** Blobby binary targets (random rectangles) or soft targets in [0, 1]. */
 function randomTarget(rng: Rng, shape: readonly number[], kind: 'binary' | 'soft'): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -40,22 +25,6 @@ function randomTarget(rng: Rng, shape: readonly number[], kind: 'binary' | 'soft
       const h0 = rng.int(0, H - 1), w0 = rng.int(0, W - 1), h1 = rng.int(h0, H - 1), w1 = rng.int(w0, W - 1);
       for (let h = h0; h <= h1; h++) for (let w = w0; w <= w1; w++) out[plane * H * W + h * W + w] = 1;
     }
-  }
-  return out;
-}
-
-function finiteDifferences(input: Float32Array, target: Float32Array, options: ClDiceReferenceOptions): Float64Array {
-  const x = Float64Array.from(input);
-  const out = new Float64Array(x.length);
-  const h = 1e-6;
-  for (let i = 0; i < x.length; i++) {
-    const keep = x[i]!;
-    x[i] = keep + h;
-    const up = clDiceLossReference(x, target, options).loss as number;
-    x[i] = keep - h;
-    const down = clDiceLossReference(x, target, options).loss as number;
-    x[i] = keep;
-    out[i] = (up - down) / (2 * h);
   }
   return out;
 }
@@ -108,9 +77,7 @@ describe('hand-worked skeletons and losses (reference and Wasm)', () => {
     const ref = clDiceLossReference(input, target, { shape: s, activation: 'sigmoid', iterations: 9 });
     for (const iterations of [6, 9, 1e6, Number.MAX_SAFE_INTEGER]) {
       const grad = new Float32Array(24);
-      const loss = clDiceLoss(input, target, { shape: s, activation: 'sigmoid', iterations, grad });
-      expect(Math.abs(loss - (ref.loss as number))).toBeLessThanOrEqual(1e-6);
-      expect(worstDiff(grad, ref.grad!)).toBeLessThanOrEqual(1e-5 * maxAbs(ref.grad!));
+      expectNearReference(clDiceLoss(input, target, { shape: s, activation: 'sigmoid', iterations, grad }), grad, ref);
     }
   });
 
@@ -137,27 +104,17 @@ describe('the float64 reference against finite differences', () => {
       const input = randomInput(rng, n, c.activation === 'sigmoid');
       const target = randomTarget(rng, c.shape, c.target);
       const options = { shape: c.shape, iterations: c.iterations, activation: c.activation, alpha: c.alpha, reduction: c.reduction, smooth: 0.1 };
-      const ref = clDiceLossReference(input, target, options);
-      const fd = finiteDifferences(input, target, options);
-      console.log(`reference vs finite differences: ${(worstDiff(ref.grad!, fd) / maxAbs(fd)).toExponential(2)} of max|grad|`);
-      expect(maxAbs(fd)).toBeGreaterThan(1e-3);
-      expect(worstDiff(ref.grad!, fd)).toBeLessThanOrEqual(1e-7 * maxAbs(fd) + 1e-9);
+      expectReferenceMatchesDifferences((x) => clDiceLossReference(x, target, options), input);
     });
   }
 });
 
-interface Case { options: ClDiceOptions; input: Float32Array; target: Float32Array | Uint8Array }
+type Case = PoolCase<ClDiceOptions>;
+const run = (c: Case): PoolOutput => runPoolCase(clDiceLoss, c);
 
 function randomCase(rng: Rng): Case {
-  const threeD = rng.chance(0.35);
-  const shape = threeD
-    ? [rng.int(1, 2), rng.int(1, 2), rng.int(1, 6), rng.int(1, 9), rng.int(1, 11)]
-    : [rng.int(1, 3), rng.int(1, 2), rng.int(1, 21), rng.int(1, 26)];
-  const n = shape.reduce((a, b) => a * b, 1);
-  const activation = rng.pick(['none', 'sigmoid'] as const);
-  const input = randomInput(rng, n, activation === 'sigmoid');
-  const soft = randomTarget(rng, shape, rng.chance(0.6) ? 'binary' : 'soft');
-  const target = rng.chance(0.3) ? Uint8Array.from(soft, (v) => (v >= 0.5 ? 1 : 0)) : soft;
+  const { shape, activation, input, target } = randomPoolArrays(rng, 0.35, [2, 2, 6, 9, 11], [3, 2, 21, 26], 0.6,
+    (s, _n, kind) => randomTarget(rng, s, kind));
   const options: ClDiceOptions = {
     shape, activation, iterations: rng.int(0, 5), smooth: rng.pick([1, 1e-2, 1e-5]),
     alpha: rng.pick([1, 1, 0.5, 0.2, 0]), reduction: rng.pick(['mean', 'sum', 'none'] as const),
@@ -165,34 +122,10 @@ function randomCase(rng: Rng): Case {
   return { options, input, target };
 }
 
-function run(c: Case): { loss: number | Float64Array; grad: Float32Array | null } {
-  const grad = c.options.reduction === 'none' ? null : new Float32Array(c.input.length).fill(NaN);
-  const loss = clDiceLoss(c.input, c.target, { ...c.options, ...(grad ? { grad } : {}) } as ClDiceOptions);
-  return { loss, grad };
-}
 
 describe('clDiceLoss (Wasm) against the float64 reference', () => {
   it('random 2-D and 3-D shapes, iterations 0..5, both activations, alpha, every reduction, f32 and u8 targets', () => {
-    const rng = new Rng(4242);
-    const fails: string[] = [];
-    let worstLoss = 0, worstGrad = 0;
-    for (let t = 0; t < 120; t++) {
-      const c = randomCase(rng);
-      const got = run(c);
-      const ref = clDiceLossReference(c.input, c.target, c.options as ClDiceReferenceOptions);
-      const lossErr = typeof ref.loss === 'number'
-        ? Math.abs((got.loss as number) - ref.loss) / Math.max(1, Math.abs(ref.loss))
-        : worstDiff(got.loss as Float64Array, ref.loss);
-      worstLoss = Math.max(worstLoss, lossErr);
-      if (!(lossErr <= 1e-6)) fails.push(`loss ${lossErr} ${JSON.stringify(c.options)}`);
-      if (got.grad) {
-        const err = worstDiff(got.grad, ref.grad!) / Math.max(maxAbs(ref.grad!), 1e-30);
-        worstGrad = Math.max(worstGrad, err);
-        if (!(err <= 1e-5)) fails.push(`grad ${err} ${JSON.stringify(c.options)}`);
-      }
-    }
-    console.log(`clDiceLoss vs float64 reference: worst loss error ${worstLoss.toExponential(2)}, worst gradient error ${worstGrad.toExponential(2)} of max|grad|`);
-    expect(fails).toEqual([]);
+    expectAgreesWithReference('clDiceLoss', 4242, 120, randomCase, run, (c) => clDiceLossReference(c.input, c.target, c.options as ClDiceReferenceOptions));
   });
 
   it('the Wasm soft skeleton equals the reference soft_skel on random planes (2-D and 3-D)', () => {
@@ -228,10 +161,7 @@ describe('clDiceLoss (Wasm) against the float64 reference', () => {
     const input = randomInput(rng, n, true);
     const grad = new Float32Array(n);
     const options = { shape, activation: 'sigmoid', alpha: 0.5 } as const;
-    const loss = clDiceLoss(input, target, { ...options, grad });
-    const ref = clDiceLossReference(input, target, options);
-    expect(Math.abs(loss - (ref.loss as number))).toBeLessThanOrEqual(1e-6);
-    expect(worstDiff(grad, ref.grad!)).toBeLessThanOrEqual(1e-5 * maxAbs(ref.grad!));
+    expectNearReference(clDiceLoss(input, target, { ...options, grad }), grad, clDiceLossReference(input, target, options));
   });
 });
 
@@ -246,7 +176,7 @@ describe('alpha, builds and arguments', () => {
     const l0 = clDiceLoss(input, target, { ...o, alpha: 0, grad: g0 });
     const d = diceLoss(input, target, { shape, activation: 'sigmoid', smoothNr: 0.5, smoothDr: 0.5, grad: gd });
     expect(l0).toBe(d);
-    expect(Array.from(bits(g0))).toEqual(Array.from(bits(gd)));
+    expect(Array.from(f32Bits(g0))).toEqual(Array.from(f32Bits(gd)));
     const l1 = clDiceLoss(input, target, { ...o, alpha: 1, grad: g1 });
     const lh = clDiceLoss(input, target, { ...o, alpha: 0.25, grad: gh });
     expect(lh).toBeCloseTo(0.75 * l0 + 0.25 * l1, 12);
@@ -258,17 +188,7 @@ describe('alpha, builds and arguments', () => {
     const cases = Array.from({ length: 20 }, () => randomCase(rng));
     const big = [1, 2, 37, 53];
     cases.push({ options: { shape: big, activation: 'sigmoid', iterations: 4 }, input: randomInput(rng, 2 * 37 * 53, true), target: randomTarget(rng, big, 'binary') });
-    const runAll = () => cases.map((c) => run(c));
-    await init({ simd: true });
-    const simd = runAll();
-    await init({ simd: false });
-    const scalar = runAll();
-    await init({ simd: true });
-    simd.forEach((a, i) => {
-      const b = scalar[i]!;
-      expect(a.loss).toEqual(b.loss);
-      if (a.grad) expect(Array.from(bits(a.grad))).toEqual(Array.from(bits(b.grad!)));
-    });
+    await expectSameBitsAcrossBuilds(cases, run);
   });
 
   it('WasmArray input, target and grad give the same bits as JS arrays (alpha 0.5: the Dice part too)', () => {
@@ -276,15 +196,7 @@ describe('alpha, builds and arguments', () => {
     const shape = [2, 1, 13, 9];
     const n = 2 * 13 * 9;
     const input = randomInput(rng, n, true), target = Uint8Array.from(randomTarget(rng, shape, 'binary'));
-    const grad = new Float32Array(n);
-    const options = { shape, activation: 'sigmoid', alpha: 0.5 } as const;
-    const loss = clDiceLoss(input, target, { ...options, grad });
-    const wi = alloc(Float32Array, n), wt = alloc(Uint8Array, n), wg = alloc(Float32Array, n);
-    wi.view.set(input); wt.view.set(target);
-    const wloss = clDiceLoss(wi, wt, { ...options, grad: wg });
-    expect(wloss).toBe(loss);
-    expect(Array.from(bits(wg.view))).toEqual(Array.from(bits(grad)));
-    for (const a of [wi, wt, wg]) a.free();
+    expectWasmArraysSameBits(clDiceLoss, input, target, { shape, activation: 'sigmoid', alpha: 0.5 });
   });
 
   it('throws TypeError / RangeError naming the argument, before grad is written', () => {
@@ -313,14 +225,6 @@ describe('alpha, builds and arguments', () => {
       [x, g, { shape, grad: g }, RangeError, /options\.grad overlaps target/],
       [x, g, null, TypeError, /options must be an object/],
     ];
-    for (const [input, target, options, type, message] of bad) {
-      const withGrad = options && !('grad' in options) ? { ...options, grad } : options;
-      let error: unknown;
-      try { clDiceLoss(input as Float32Array, target as Float32Array, withGrad as unknown as ClDiceOptions); } catch (e) { error = e; }
-      expect(error, String(message)).toBeInstanceOf(type);
-      expect((error as Error).message).toMatch(/^segloss\.clDiceLoss: /);
-      expect((error as Error).message).toMatch(message);
-      expect(grad.every((v) => v === 7)).toBe(true);
-    }
+    expectErrorMatrix('clDiceLoss', clDiceLoss, bad, grad);
   });
 });

@@ -470,3 +470,49 @@ export class Failures {
     return this.list.length === 0 ? [] : [`${this.list.length} of ${this.checked} failed`, ...this.list.slice(0, 5)];
   }
 }
+
+/** Largest |a_i| over the array (0 for an empty one). */
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+}
+
+/** Largest |a_i − b_i| over the arrays (Infinity once a difference is not finite). */
+export function worstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let w = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    w = Number.isFinite(d) ? Math.max(w, d) : Infinity;
+  }
+  return w;
+}
+
+/** A copy of the bit patterns of a float32 array (so that `toEqual` compares bits, NaN payloads and −0 included). */
+export function f32Bits(a: Float32Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length).slice();
+}
+
+/** The bit pattern of a float64 number (so that `toBe` tells −0 from 0). */
+export function f64Bits(v: number): bigint {
+  return new BigUint64Array(new Float64Array([v]).buffer)[0]!;
+}
+
+/**
+ * Central differences (L(x + h·e_i) − L(x − h·e_i)) / 2h of a float64 loss at `input`, for every element
+ * i (h = 1e-6). `loss` receives one float64 copy of the input, changed in place one element at a time.
+ */
+export function centralDifferences(input: ArrayLike<number>, loss: (x: Float64Array) => number, h = 1e-6): Float64Array {
+  const x = Float64Array.from(input);
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const keep = x[i]!;
+    x[i] = keep + h;
+    const up = loss(x);
+    x[i] = keep - h;
+    const down = loss(x);
+    x[i] = keep;
+    out[i] = (up - down) / (2 * h);
+  }
+  return out;
+}

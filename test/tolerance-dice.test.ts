@@ -10,28 +10,12 @@ import {
 } from '../src/index.ts';
 import { poolReference, type ToleranceDiceReferenceOptions } from '../src/reference/pool.ts';
 import { runtime } from '../src/runtime.ts';
-import { Rng } from './helpers.ts';
+import { Rng, maxAbs, worstDiff } from './helpers.ts';
+import {
+  randomInput, randomPoolArrays, expectReferenceMatchesDifferences, runPoolCase, expectAgreesWithReference, expectNearReference,
+  expectSameBitsAcrossBuilds, expectWasmArraysSameBits, expectErrorMatrix, type PoolCase, type PoolOutput,
+} from './pool-helpers.ts';
 
-const maxAbs = (a: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-};
-/** Largest |a − b| over the arrays (Infinity if a value is not finite). */
-const worstDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let w = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    w = Number.isFinite(d) ? Math.max(w, d) : Infinity;
-  }
-  return w;
-};
-const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
-
-/** Random continuous probabilities in (0.02, 0.98), or logits in ±4: no ties, no clipping. */
-function randomInput(rng: Rng, n: number, sigmoid: boolean): Float32Array {
-  return Float32Array.from({ length: n }, () => (sigmoid ? rng.uniform(-4, 4) : rng.uniform(0.02, 0.98)));
-}
 /** Binary edge-like targets (~20% ones) or soft targets in [0, 1] with exact 0s and 1s. */
 function randomTarget(rng: Rng, n: number, kind: 'binary' | 'soft'): Float32Array {
   return Float32Array.from({ length: n }, () => {
@@ -39,23 +23,6 @@ function randomTarget(rng: Rng, n: number, kind: 'binary' | 'soft'): Float32Arra
     const r = rng.float();
     return r < 0.4 ? 0 : r < 0.55 ? 1 : rng.float();
   });
-}
-
-/** Central differences of the reference loss in float64 (h = 1e-6). */
-function finiteDifferences(input: Float32Array, target: Float32Array, options: ToleranceDiceReferenceOptions): Float64Array {
-  const x = Float64Array.from(input);
-  const out = new Float64Array(x.length);
-  const h = 1e-6;
-  for (let i = 0; i < x.length; i++) {
-    const keep = x[i]!;
-    x[i] = keep + h;
-    const up = toleranceDiceLossReference(x, target, options).loss as number;
-    x[i] = keep - h;
-    const down = toleranceDiceLossReference(x, target, options).loss as number;
-    x[i] = keep;
-    out[i] = (up - down) / (2 * h);
-  }
-  return out;
 }
 
 beforeAll(async () => { await init(); });
@@ -76,11 +43,7 @@ describe('the float64 reference', () => {
       const input = randomInput(rng, n, c.activation === 'sigmoid');
       const target = randomTarget(rng, n, c.target);
       const options = { shape: c.shape, tolerance: c.tolerance, activation: c.activation, reduction: c.reduction, smooth: 1e-3 };
-      const ref = toleranceDiceLossReference(input, target, options);
-      const fd = finiteDifferences(input, target, options);
-      console.log(`reference vs finite differences: ${(worstDiff(ref.grad!, fd) / maxAbs(fd)).toExponential(2)} of max|grad|`);
-      expect(maxAbs(fd)).toBeGreaterThan(1e-3); // a gradient that is not trivially 0
-      expect(worstDiff(ref.grad!, fd)).toBeLessThanOrEqual(1e-7 * maxAbs(fd) + 1e-9);
+      expectReferenceMatchesDifferences((x) => toleranceDiceLossReference(x, target, options), input);
     });
   }
 
@@ -136,53 +99,22 @@ describe('pooling kernels against the reference windows', () => {
   });
 });
 
-interface Case { shape: number[]; options: ToleranceDiceOptions; input: Float32Array; target: Float32Array | Uint8Array }
+interface Case extends PoolCase<ToleranceDiceOptions> { shape: number[] }
+const run = (c: Case): PoolOutput => runPoolCase(toleranceDiceLoss, c);
 
 function randomCase(rng: Rng): Case {
-  const threeD = rng.chance(0.4);
-  const shape = threeD
-    ? [rng.int(1, 2), rng.int(1, 2), rng.int(1, 5), rng.int(1, 9), rng.int(1, 11)]
-    : [rng.int(1, 3), rng.int(1, 3), rng.int(1, 19), rng.int(1, 23)];
-  const n = shape.reduce((a, b) => a * b, 1);
-  const activation = rng.pick(['none', 'sigmoid'] as const);
-  const input = randomInput(rng, n, activation === 'sigmoid');
-  const soft = randomTarget(rng, n, rng.chance(0.5) ? 'binary' : 'soft');
-  const target = rng.chance(0.3) ? Uint8Array.from(soft, (v) => (v >= 0.5 ? 1 : 0)) : soft;
+  const { shape, activation, input, target } = randomPoolArrays(rng, 0.4, [2, 2, 5, 9, 11], [3, 3, 19, 23], 0.5,
+    (_s, n, kind) => randomTarget(rng, n, kind));
   const options: ToleranceDiceOptions = {
     shape, activation, tolerance: rng.int(0, 3), smooth: rng.pick([1e-5, 1e-2, 1]), reduction: rng.pick(['mean', 'sum', 'none'] as const),
   };
   return { shape, options, input, target };
 }
 
-/** The kernel's loss and gradient (NaN-prefilled, so an unwritten element cannot match). */
-function run(c: Case): { loss: number | Float64Array; grad: Float32Array | null } {
-  const grad = c.options.reduction === 'none' ? null : new Float32Array(c.input.length).fill(NaN);
-  const loss = toleranceDiceLoss(c.input, c.target, { ...c.options, ...(grad ? { grad } : {}) } as ToleranceDiceOptions);
-  return { loss, grad };
-}
 
 describe('toleranceDiceLoss (Wasm) against the float64 reference', () => {
   it('random 2-D and 3-D shapes, tolerance 0..3, both activations, every reduction, f32 and u8 targets', () => {
-    const rng = new Rng(2024);
-    const fails: string[] = [];
-    let worstLoss = 0, worstGrad = 0;
-    for (let t = 0; t < 150; t++) {
-      const c = randomCase(rng);
-      const got = run(c);
-      const ref = toleranceDiceLossReference(c.input, c.target, c.options as ToleranceDiceReferenceOptions);
-      const lossErr = typeof ref.loss === 'number'
-        ? Math.abs((got.loss as number) - ref.loss) / Math.max(1, Math.abs(ref.loss))
-        : worstDiff(got.loss as Float64Array, ref.loss);
-      worstLoss = Math.max(worstLoss, lossErr);
-      if (!(lossErr <= 1e-6)) fails.push(`loss ${lossErr} ${JSON.stringify(c.options)}`);
-      if (got.grad) {
-        const err = worstDiff(got.grad, ref.grad!) / Math.max(maxAbs(ref.grad!), 1e-30);
-        worstGrad = Math.max(worstGrad, err);
-        if (!(err <= 1e-5)) fails.push(`grad ${err} ${JSON.stringify(c.options)}`);
-      }
-    }
-    console.log(`toleranceDiceLoss vs float64 reference: worst loss error ${worstLoss.toExponential(2)}, worst gradient error ${worstGrad.toExponential(2)} of max|grad|`);
-    expect(fails).toEqual([]);
+    expectAgreesWithReference('toleranceDiceLoss', 2024, 150, randomCase, run, (c) => toleranceDiceLossReference(c.input, c.target, c.options as ToleranceDiceReferenceOptions));
   });
 
   it('a 4×1×64×64 batch of thin random lines (the edge use case), tolerance 2, sigmoid', () => {
@@ -202,9 +134,7 @@ describe('toleranceDiceLoss (Wasm) against the float64 reference', () => {
     const input = randomInput(rng, n, true);
     const grad = new Float32Array(n);
     const loss = toleranceDiceLoss(input, target, { shape, activation: 'sigmoid', tolerance: 2, grad });
-    const ref = toleranceDiceLossReference(input, target, { shape, activation: 'sigmoid', tolerance: 2 });
-    expect(Math.abs(loss - (ref.loss as number))).toBeLessThanOrEqual(1e-6);
-    expect(worstDiff(grad, ref.grad!)).toBeLessThanOrEqual(1e-5 * maxAbs(ref.grad!));
+    expectNearReference(loss, grad, toleranceDiceLossReference(input, target, { shape, activation: 'sigmoid', tolerance: 2 }));
   });
 });
 
@@ -266,9 +196,7 @@ describe('hand-checked cases', () => {
     const ref = toleranceDiceLossReference(input, target, { shape: s, tolerance: 6 });
     for (const tolerance of [6, 7, 1e6, Number.MAX_SAFE_INTEGER]) {
       const grad = new Float32Array(105);
-      const loss = toleranceDiceLoss(input, target, { shape: s, tolerance, grad });
-      expect(Math.abs(loss - (ref.loss as number))).toBeLessThanOrEqual(1e-6);
-      expect(worstDiff(grad, ref.grad!)).toBeLessThanOrEqual(1e-5 * maxAbs(ref.grad!));
+      expectNearReference(toleranceDiceLoss(input, target, { shape: s, tolerance, grad }), grad, ref);
     }
   });
 
@@ -284,17 +212,7 @@ describe('builds and arguments', () => {
     const rng = new Rng(31);
     const cases = Array.from({ length: 20 }, () => randomCase(rng));
     cases.push({ shape: [2, 1, 41, 67], options: { shape: [2, 1, 41, 67], activation: 'sigmoid', tolerance: 3 }, input: randomInput(rng, 2 * 41 * 67, true), target: randomTarget(rng, 2 * 41 * 67, 'binary') });
-    const runAll = () => cases.map((c) => run(c));
-    await init({ simd: true });
-    const simd = runAll();
-    await init({ simd: false });
-    const scalar = runAll();
-    await init({ simd: true });
-    simd.forEach((a, i) => {
-      const b = scalar[i]!;
-      expect(a.loss).toEqual(b.loss);
-      if (a.grad) expect(Array.from(bits(a.grad))).toEqual(Array.from(bits(b.grad!)));
-    });
+    await expectSameBitsAcrossBuilds(cases, run);
   });
 
   it('WasmArray input, target and grad give the same bits as JS arrays', () => {
@@ -302,15 +220,7 @@ describe('builds and arguments', () => {
     const shape = [2, 1, 13, 9];
     const n = 2 * 13 * 9;
     const input = randomInput(rng, n, true), target = randomTarget(rng, n, 'binary');
-    const grad = new Float32Array(n);
-    const options = { shape, activation: 'sigmoid', tolerance: 1 } as const;
-    const loss = toleranceDiceLoss(input, target, { ...options, grad });
-    const wi = alloc(Float32Array, n), wt = alloc(Uint8Array, n), wg = alloc(Float32Array, n);
-    wi.view.set(input); wt.view.set(target);
-    const wloss = toleranceDiceLoss(wi, wt, { ...options, grad: wg });
-    expect(wloss).toBe(loss);
-    expect(Array.from(bits(wg.view))).toEqual(Array.from(bits(grad)));
-    for (const a of [wi, wt, wg]) a.free();
+    expectWasmArraysSameBits(toleranceDiceLoss, input, target, { shape, activation: 'sigmoid', tolerance: 1 });
   });
 
   it('reduction none gives the per-(sample, class) losses, whose mean is the mean loss', () => {
@@ -354,14 +264,6 @@ describe('builds and arguments', () => {
       [x, g, { shape, grad: x }, RangeError, /options\.grad overlaps input/],
       [x, g, null as unknown as Record<string, unknown>, TypeError, /options must be an object/],
     ];
-    for (const [input, target, options, type, message] of bad) {
-      const withGrad = options && !('grad' in options) ? { ...options, grad } : options;
-      let error: unknown;
-      try { toleranceDiceLoss(input as Float32Array, target as Float32Array, withGrad as unknown as ToleranceDiceOptions); } catch (e) { error = e; }
-      expect(error, String(message)).toBeInstanceOf(type);
-      expect((error as Error).message).toMatch(/^segloss\.toleranceDiceLoss: /);
-      expect((error as Error).message).toMatch(message);
-      expect(grad.every((v) => v === 7)).toBe(true);
-    }
+    expectErrorMatrix('toleranceDiceLoss', toleranceDiceLoss, bad, grad);
   });
 });

@@ -48,15 +48,15 @@ export interface Problem {
 export type Fill = 'random' | 'zeros' | 'ones';
 export type MaskKind = 'none' | 'pixel' | 'element';
 
-const int = (min: number, max: number) => fc.integer({ min, max });
-const seedArb = int(0, 0x7fffffff);
-const fillArb: fc.Arbitrary<Fill> = fc.oneof(
+export const int = (min: number, max: number) => fc.integer({ min, max });
+export const seedArb = int(0, 0x7fffffff);
+export const fillArb: fc.Arbitrary<Fill> = fc.oneof(
   { weight: 6, arbitrary: fc.constant<Fill>('random') },
   { weight: 1, arbitrary: fc.constant<Fill>('zeros') },
   { weight: 1, arbitrary: fc.constant<Fill>('ones') },
 );
 /** A finite double in [min, max]. */
-const real = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
+export const real = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
 
 // ------------------------------------------------------------------ shapes ---
 
@@ -97,7 +97,7 @@ export function shapeArb(minC: number, maxC = 5, size: Size = 'small'): fc.Arbit
   return fc.tuple(int(1, maxN), int(minC, Math.max(minC, cap)), spatialArb(size)).map(([N, C, sp]) => [N, C, ...sp]);
 }
 
-function dims(shape: readonly number[]): { N: number; C: number; S: number; n: number } {
+export function dims(shape: readonly number[]): { N: number; C: number; S: number; n: number } {
   const [N, C, ...sp] = shape as [number, number, ...number[]];
   const S = sp.reduce((a, b) => a * b, 1);
   return { N, C, S, n: N * C * S };
@@ -105,11 +105,11 @@ function dims(shape: readonly number[]): { N: number; C: number; S: number; n: n
 
 // -------------------------------------------------------------------- data ---
 
-type Rand = () => number;
-const between = (r: Rand, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+export type Rand = () => number;
+export const between = (r: Rand, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 
 /** Logits: uniform in ±`range`, ~5% exact 0, and with `extreme` ~5% at ±80 and ~5% at ±30. */
-function logits(r: Rand, n: number, extreme: boolean, range = 10): Float32Array {
+export function logits(r: Rand, n: number, extreme: boolean, range = 10): Float32Array {
   return Float32Array.from({ length: n }, () => {
     const u = r();
     if (u < 0.05) return 0;
@@ -120,7 +120,7 @@ function logits(r: Rand, n: number, extreme: boolean, range = 10): Float32Array 
 }
 
 /** Probabilities: ~10% exact 0, ~10% exact 1, ~3% below 1e-6 or above 1 − 1e-6, else uniform. */
-function probabilities(r: Rand, n: number): Float32Array {
+export function probabilities(r: Rand, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => {
     const u = r();
     if (u < 0.1) return 0;
@@ -132,7 +132,7 @@ function probabilities(r: Rand, n: number): Float32Array {
 }
 
 /** Dense labels: 'hard' 0/1 f32, 'soft' f32 (exact 0, 1, 0.5 and values in between), 'u8' 0/1 bytes. */
-function denseTarget(r: Rand, n: number, kind: 'hard' | 'soft' | 'u8', fill: Fill): Float32Array | Uint8Array {
+export function denseTarget(r: Rand, n: number, kind: 'hard' | 'soft' | 'u8', fill: Fill): Float32Array | Uint8Array {
   const out = kind === 'u8' ? new Uint8Array(n) : new Float32Array(n);
   if (fill !== 'random') return out.fill(fill === 'ones' ? 1 : 0);
   for (let i = 0; i < n; i++) {
@@ -142,10 +142,10 @@ function denseTarget(r: Rand, n: number, kind: 'hard' | 'soft' | 'u8', fill: Fil
   return out;
 }
 
-type IndexKind = 'idx-u8' | 'idx-u16' | 'idx-i32';
+export type IndexKind = 'idx-u8' | 'idx-u16' | 'idx-i32';
 
 /** Class ids in [0, C), ~15% replaced by `ignore` when given; all 0 or all 1 (capped at C − 1) for the fills. */
-function indexTarget(r: Rand, count: number, C: number, kind: IndexKind, ignore: number | undefined, fill: Fill): TargetArray {
+export function indexTarget(r: Rand, count: number, C: number, kind: IndexKind, ignore: number | undefined, fill: Fill): TargetArray {
   const out = kind === 'idx-u8' ? new Uint8Array(count) : kind === 'idx-u16' ? new Uint16Array(count) : new Int32Array(count);
   for (let i = 0; i < count; i++) {
     out[i] = fill === 'zeros' ? 0 : fill === 'ones' ? Math.min(1, C - 1)
@@ -155,7 +155,7 @@ function indexTarget(r: Rand, count: number, C: number, kind: IndexKind, ignore:
 }
 
 /** A mask of N·S (pixel) or N·C·S (element) bytes: ~25% zeros, the rest any non-zero byte. */
-function maskOf(r: Rand, kind: MaskKind, shape: readonly number[]): Uint8Array | undefined {
+export function maskOf(r: Rand, kind: MaskKind, shape: readonly number[]): Uint8Array | undefined {
   if (kind === 'none') return undefined;
   const { N, S, n } = dims(shape);
   return Uint8Array.from({ length: kind === 'pixel' ? N * S : n }, () => (r() < 0.25 ? 0 : between(r, 1, 255)));
@@ -163,7 +163,7 @@ function maskOf(r: Rand, kind: MaskKind, shape: readonly number[]): Uint8Array |
 
 // ----------------------------------------------------------- comparisons ---
 
-const maxAbs = (a: ArrayLike<number>): number => {
+export const maxAbs = (a: ArrayLike<number>): number => {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
   return m;
@@ -180,7 +180,7 @@ export function firstNonFinite(a: ArrayLike<number>): number {
  * terms each element adds before they cancel (`terms()`, computed only when needed), plus 2^-140 for
  * subnormal results: the bound of test/region.test.ts and test/helpers.ts.
  */
-function gradientMismatch(got: Float32Array, want: Float64Array, terms?: () => Float64Array): string | null {
+export function gradientMismatch(got: Float32Array, want: Float64Array, terms?: () => Float64Array): string | null {
   const bad = firstNonFinite(got);
   if (bad >= 0) return `grad[${bad}] = ${got[bad]}`;
   if (got.length !== want.length) return `grad has ${got.length} elements, reference ${want.length}`;
@@ -590,7 +590,7 @@ export interface BceCase {
   reduction: 'mean' | 'sum' | 'none';
 }
 
-const optional = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+export const optional = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 
 export const bceArb = (size: Size = 'small'): fc.Arbitrary<BceCase> => fc.record({
   shape: shapeArb(1, 4, size),
@@ -610,7 +610,7 @@ export const bceArb = (size: Size = 'small'): fc.Arbitrary<BceCase> => fc.record
   .map((c) => (c.balance === 'rcf' ? c : { ...c, rcfLambda: undefined, rcfEta: undefined }));
 
 /** The defined fields of `o`: an option a case leaves out stays out of the call (and of its printed description). */
-function defined(o: Record<string, unknown>): Record<string, unknown> {
+export function defined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
@@ -669,7 +669,7 @@ export function bceProblem(c: BceCase): Problem {
  *   L0 = −log(1 − p) (clamped at 100 for probabilities); the gradient by W·(p + q)/den, added to its
  *   terms. A smoothing below 2^-25 vanishes in float32 altogether: any float32 BCE is off by that much.
  */
-function bceTerms(c: Pick<BceCase, 'shape' | 'activation' | 'balance' | 'labelSmoothing' | 'rcfEta' | 'reduction'>, input: Float32Array, target: TargetArray, mask: Uint8Array | undefined, weight: number): { grad: Float64Array; loss: Float64Array; scale: number } {
+export function bceTerms(c: Pick<BceCase, 'shape' | 'activation' | 'balance' | 'labelSmoothing' | 'rcfEta' | 'reduction'>, input: Float32Array, target: TargetArray, mask: Uint8Array | undefined, weight: number): { grad: Float64Array; loss: Float64Array; scale: number } {
   const { C, S, n } = dims(c.shape);
   const eps = c.labelSmoothing ?? 0, eta = c.rcfEta ?? 0.5;
   const kept = new Uint8Array(n);
@@ -718,7 +718,7 @@ export interface FocalCase {
   reduction: 'mean' | 'sum' | 'none';
 }
 
-const gammaArb = optional(fc.oneof(fc.constantFrom(0, 0.5, 1, 2, 3), real(0, 5)));
+export const gammaArb = optional(fc.oneof(fc.constantFrom(0, 0.5, 1, 2, 3), real(0, 5)));
 
 const focalBinaryArb = (size: Size): fc.Arbitrary<FocalCase> => fc.record({
   shape: shapeArb(1, 4, size), seed: seedArb, fill: fillArb,
@@ -747,7 +747,7 @@ const focalSoftmaxArb = (size: Size): fc.Arbitrary<FocalCase> => fc.record({
 export const focalArb = (size: Size = 'small'): fc.Arbitrary<FocalCase> => fc.oneof(focalBinaryArb(size), focalSoftmaxArb(size));
 
 /** The ignoreIndex of an 'out-of-range' choice for each index type. */
-const OUTSIDE: Record<IndexKind, number> = { 'idx-u8': 255, 'idx-u16': 65535, 'idx-i32': -100 };
+export const OUTSIDE: Record<IndexKind, number> = { 'idx-u8': 255, 'idx-u16': 65535, 'idx-i32': -100 };
 
 export function focalProblem(c: FocalCase): Problem {
   const r = mulberry32(c.seed);
@@ -883,6 +883,251 @@ export function fusedProblem(c: FusedCase): Problem {
       const wantGrad = Float64Array.from(d.grad!, (v, i) => lambdaDice * v + lambdaPixel * p.grad![i]!);
       return gradientMismatch(grad!, wantGrad, () => regionGradientScale('dice', input, target, diceOptions)
         .map((t, i) => lambdaDice * t + (terms ? lambdaPixel * terms.grad[i]! : 0)));
+    },
+  };
+}
+
+// ------------------------------------------------------------- crispEdgeLoss ---
+
+export interface CrispCase {
+  shape: number[];
+  seed: number;
+  fill: Fill;
+  target: 'hard' | 'soft' | 'u8';
+  mask: MaskKind;
+  includeBackground: boolean;
+  batch: boolean;
+  weight: boolean;
+  /** Logits up to ±80 (else ±10). */
+  extreme: boolean;
+  /** Dice-term smoothing (defaults 1 and 1; smoothNr ≥ 1e-6). */
+  smoothNr?: number;
+  smoothDr?: number;
+  /** α (Dice term) and β (cross-entropy term). */
+  alpha?: number;
+  beta?: number;
+  /** The cross-entropy part's options (balance defaults to 'hed' here). */
+  balance?: 'none' | 'hed' | 'rcf';
+  posWeight?: number;
+  labelSmoothing?: number;
+  rcfLambda?: number;
+  rcfEta?: number;
+  reduction: 'mean' | 'sum';
+}
+
+export const crispArb = (size: Size = 'small'): fc.Arbitrary<CrispCase> => fc.boolean().chain((includeBackground) => fc.record({
+  shape: shapeArb(includeBackground ? 1 : 2, 4, size), seed: seedArb, fill: fillArb,
+  target: fc.constantFrom<CrispCase['target']>('hard', 'soft', 'u8'),
+  mask: fc.constantFrom<MaskKind>('none', 'pixel', 'element'),
+  includeBackground: fc.constant(includeBackground),
+  batch: fc.boolean(), weight: fc.boolean(), extreme: fc.boolean(),
+  smoothNr: optional(fc.oneof(fc.constantFrom(1e-6, 1e-3, 0.5, 1), real(1e-6, 2))),
+  smoothDr: optional(fc.oneof(fc.constantFrom(0, 1e-5, 1), real(0, 2))),
+  alpha: optional(fc.oneof(fc.constantFrom(0, 1, 0.5), real(0, 4))),
+  beta: optional(fc.oneof(fc.constantFrom(0, 1, 2), real(0, 4))),
+  balance: optional(fc.constantFrom<'none' | 'hed' | 'rcf'>('none', 'hed', 'rcf')),
+  posWeight: optional(fc.oneof(fc.constantFrom(0, 1, 3.5), real(0, 10))),
+  labelSmoothing: optional(fc.oneof(fc.constantFrom(0, 0.1), real(0, 0.999))),
+  rcfLambda: optional(real(0, 3)),
+  rcfEta: optional(real(0.01, 0.99)),
+  reduction: fc.constantFrom<'mean' | 'sum'>('mean', 'sum'),
+}, { requiredKeys: ['shape', 'seed', 'fill', 'target', 'mask', 'includeBackground', 'batch', 'weight', 'extreme', 'reduction'] })
+  .map((c) => (c.balance === 'rcf' ? c : { ...c, rcfLambda: undefined, rcfEta: undefined })));
+
+/**
+ * The Dice term of crispEdgeLoss in float64, from its formula (Deng et al. 2018): per (row, kept class),
+ * R = (ΣP² + ΣG² + smoothDr)/(2ΣPG + smoothNr) over the kept elements, P = σ(x); the loss Σ k·w·R with
+ * k = 1/entries ('mean') or 1 ('sum'); dR/dx = (2P/D − 2G(Q + smoothDr)/D²)·P(1 − P), D = 2ΣPG + smoothNr,
+ * Q = ΣP² + ΣG². Also each element's cancelling terms k·w·(2P/D + 2G(Q + smoothDr)/D²)·P(1 − P).
+ */
+function crispDiceReference(x: Float32Array, t: TargetArray, mask: Uint8Array | undefined, o: {
+  shape: number[]; includeBackground: boolean; batch: boolean; weight: number[] | undefined; smoothNr: number; smoothDr: number; reduction: 'mean' | 'sum';
+}): { loss: number; grad: Float64Array; terms: Float64Array; scale: number } {
+  const { N, C, S } = dims(o.shape);
+  const c0 = o.includeBackground ? 0 : 1;
+  const rows = o.batch ? 1 : N;
+  const kept = (n: number, ch: number, s: number) => !mask || mask[mask.length === N * S ? n * S + s : (n * C + ch) * S + s] !== 0;
+  const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+  const I = new Float64Array(rows * C), Q = new Float64Array(rows * C);
+  for (let n = 0; n < N; n++) {
+    for (let ch = 0; ch < C; ch++) {
+      for (let s = 0; s < S; s++) {
+        if (!kept(n, ch, s)) continue;
+        const i = (n * C + ch) * S + s, p = sigmoid(x[i]!), g = t[i]!, r = (o.batch ? 0 : n) * C + ch;
+        I[r]! += p * g;
+        Q[r]! += p * p + g * g;
+      }
+    }
+  }
+  const k = o.reduction === 'sum' ? 1 : 1 / (rows * (C - c0));
+  let loss = 0, scale = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let ch = c0; ch < C; ch++) {
+      const w = o.weight ? o.weight[ch - c0]! : 1;
+      const v = k * w * (Q[r * C + ch]! + o.smoothDr) / (2 * I[r * C + ch]! + o.smoothNr);
+      loss += v;
+      scale += Math.abs(v);
+    }
+  }
+  const grad = new Float64Array(x.length), terms = new Float64Array(x.length);
+  for (let n = 0; n < N; n++) {
+    for (let ch = c0; ch < C; ch++) {
+      for (let s = 0; s < S; s++) {
+        if (!kept(n, ch, s)) continue;
+        const i = (n * C + ch) * S + s, p = sigmoid(x[i]!), q = sigmoid(-x[i]!), g = t[i]!, r = (o.batch ? 0 : n) * C + ch;
+        const w = o.weight ? o.weight[ch - c0]! : 1, D = 2 * I[r]! + o.smoothNr, up = (2 * p) / D, down = (2 * g * (Q[r]! + o.smoothDr)) / (D * D);
+        grad[i] = k * w * (up - down) * p * q;
+        terms[i] = k * w * (up + down) * p * q;
+      }
+    }
+  }
+  return { loss, grad, terms, scale };
+}
+
+/**
+ * crispEdgeLoss = α·(the Dice term above) + β·bceLoss(x, g, { activation: 'sigmoid', balance: 'hed' by
+ * default, … }) against float64: the Dice term's bound is lossTolerance of Σ|k·w·R| (all its sums are of
+ * non-negative terms, so their float32 errors are relative); the cross-entropy part's is the pixel-loss
+ * bound of bceProblem. Gradient: 1e-5 × max|reference| plus 64 ulp of both parts' terms.
+ */
+export function crispProblem(c: CrispCase): Problem {
+  const r = mulberry32(c.seed);
+  const { C, n } = dims(c.shape);
+  const input = logits(r, n, c.extreme);
+  const target = denseTarget(r, n, c.target, c.fill);
+  const mask = maskOf(r, c.mask, c.shape);
+  const weight = c.weight ? Array.from({ length: C - (c.includeBackground ? 0 : 1) }, () => (r() < 0.1 ? 0 : 2 * r())) : undefined;
+  const pixelOptions = defined({ balance: c.balance, posWeight: c.posWeight, labelSmoothing: c.labelSmoothing, rcfLambda: c.rcfLambda, rcfEta: c.rcfEta });
+  const options = defined({
+    shape: c.shape, includeBackground: c.includeBackground, batch: c.batch, weight, smoothNr: c.smoothNr, smoothDr: c.smoothDr,
+    alpha: c.alpha, beta: c.beta, reduction: c.reduction, ...pixelOptions,
+  });
+  const alpha = c.alpha ?? 1, beta = c.beta ?? 1;
+  const balance = c.balance ?? 'hed';
+  const maxWeight = Math.max(1, c.posWeight ?? 1, balance === 'rcf' ? c.rcfLambda ?? 1.1 : 1);
+  return {
+    input, target, mask, grad: true,
+    call: (api, a) => api.crispEdgeLoss(a.input, a.target as Float32Array, { ...options, mask: a.mask, grad: a.grad } as Segloss.CrispEdgeOptions),
+    check: (value, grad) => {
+      const d = crispDiceReference(input, target, mask, {
+        shape: c.shape, includeBackground: c.includeBackground, batch: c.batch, weight, smoothNr: c.smoothNr ?? 1, smoothDr: c.smoothDr ?? 1, reduction: c.reduction,
+      });
+      const pixel = { shape: c.shape, activation: 'sigmoid', mask, reduction: c.reduction, ...pixelOptions, balance };
+      const p = bceLossReference(input, target, pixel as never);
+      const want = alpha * d.loss + beta * (p.loss as number);
+      if (typeof value !== 'number' || !Number.isFinite(value)) return `loss = ${String(value)}`;
+      const terms = bceTerms({ ...c, activation: 'sigmoid', balance }, input, target, mask, maxWeight);
+      const slack = terms.scale * terms.loss.reduce((a, b) => a + b, 0);
+      const tol = alpha * lossTolerance(d.scale) + beta * (1e-6 * Math.abs(p.loss as number) + 2e-7 * maxWeight * (c.reduction === 'sum' ? n : 1) + slack);
+      if (!(Math.abs(value - want) <= tol)) return `loss = ${value}, reference ${want} (diff ${value - want}, tolerance ${tol})`;
+      const wantGrad = Float64Array.from(d.grad, (v, i) => alpha * v + beta * p.grad![i]!);
+      return gradientMismatch(grad!, wantGrad, () => d.terms.map((t, i) => alpha * t + beta * terms.grad[i]!));
+    },
+  };
+}
+
+// ---------------------------------------------------------------- diceCeLoss ---
+
+export interface DiceCeCase {
+  /** The Dice options (activation 'softmax', class-index targets, mask 'none' or 'pixel'). */
+  set: OptionSet;
+  shape: number[];
+  seed: number;
+  fill: Fill;
+  transform: 'none' | 'log' | 'logcosh';
+  /** Per-class cross-entropy weights (PyTorch's `weight`). */
+  ceWeight: boolean;
+  lambdaDice?: number;
+  lambdaCe?: number;
+}
+
+export const diceCeArb = (size: Size = 'small'): fc.Arbitrary<DiceCeCase> => fc.record({
+  mask: fc.constantFrom<'none' | 'pixel'>('none', 'pixel'),
+  tv: fc.constantFrom(...TARGET_VARIANTS.filter(([t]) => t !== 'f32' && t !== 'u8')),
+  sm: fc.constantFrom(...SMOOTHINGS),
+  includeBackground: fc.boolean(), squared: fc.boolean(), jaccard: fc.boolean(), batch: fc.boolean(), weight: fc.boolean(),
+  reduction: fc.constantFrom<'mean' | 'sum'>('mean', 'sum'),
+}).map(({ mask, tv, sm, ...flags }): OptionSet => ({
+  ...flags, activation: 'softmax', mask, target: tv[0], ignore: tv[1], smoothNr: sm[0], smoothDr: sm[1],
+})).chain((set) => fc.record({
+  set: fc.constant(set),
+  shape: shapeArb(2, 5, size), seed: seedArb, fill: fillArb,
+  transform: fc.constantFrom<DiceCeCase['transform']>('none', 'log', 'logcosh'),
+  ceWeight: fc.boolean(),
+  lambdaDice: optional(fc.oneof(fc.constantFrom(0, 1, 0.3), real(0, 4))),
+  lambdaCe: optional(fc.oneof(fc.constantFrom(0, 1, 0.7), real(0, 4))),
+}, { requiredKeys: ['set', 'shape', 'seed', 'fill', 'transform', 'ceWeight'] }));
+
+/**
+ * PyTorch's cross_entropy(x, y, weight, ignore_index) in float64 over the kept pixels (mask, ignoreIndex):
+ * ce = (m − x_y) + log1p(Σ_{k≠a} e^(x_k − m)), a the arg-max and m its logit (log1p: 1 + a tiny sum would
+ * lose it for confident pixels); 'mean' = Σ w_y·ce / Σ w_y (0 with nothing kept), 'sum' = Σ w_y·ce;
+ * dce/dx_k = w_y·(p_k − [k = y])·scale. Also Σ|w_y·ce|·scale and each element's terms w_y·(p_k + [k = y])·scale.
+ */
+function crossEntropyReference(x: Float32Array, t: TargetArray, mask: Uint8Array | undefined, ignoreIndex: number | undefined,
+  shape: readonly number[], w: ArrayLike<number>, reduction: 'mean' | 'sum'): { loss: number; grad: Float64Array; terms: Float64Array; scale: number } {
+  const { N, C, S } = dims(shape);
+  const grad = new Float64Array(x.length), terms = new Float64Array(x.length);
+  let total = 0, weightTotal = 0, size = 0;
+  for (let n = 0; n < N; n++) {
+    for (let s = 0; s < S; s++) {
+      const y = t[n * S + s]!;
+      if (y === ignoreIndex || (mask && mask[n * S + s] === 0)) continue;
+      let a = 0;
+      for (let k = 1; k < C; k++) if (x[(n * C + k) * S + s]! > x[(n * C + a) * S + s]!) a = k;
+      const m = x[(n * C + a) * S + s]!;
+      let rest = 0;
+      for (let k = 0; k < C; k++) if (k !== a) rest += Math.exp(x[(n * C + k) * S + s]! - m);
+      const ce = m - x[(n * C + y) * S + s]! + Math.log1p(rest);
+      total += w[y]! * ce;
+      size += Math.abs(w[y]! * ce);
+      weightTotal += w[y]!;
+      for (let k = 0; k < C; k++) {
+        const i = (n * C + k) * S + s, p = Math.exp(x[i]! - m) / (1 + rest);
+        grad[i] = w[y]! * (p - (k === y ? 1 : 0));
+        terms[i] = w[y]! * (p + (k === y ? 1 : 0));
+      }
+    }
+  }
+  const scale = reduction === 'sum' ? 1 : weightTotal > 0 ? 1 / weightTotal : 0;
+  return { loss: total * scale, grad: grad.map((v) => v * scale), terms: terms.map((v) => v * scale), scale: size * scale };
+}
+
+/**
+ * diceCeLoss = lambdaDice·diceLoss(softmax, indices, …) + lambdaCe·CE against diceLossReference and the
+ * float64 cross-entropy above. Loss: the Dice bound of fusedProblem plus 1e-6 of Σ|w·ce| (scaled) and
+ * 2e-7 per kept pixel for the float32 element losses; gradient: 1e-5 × max|reference| plus 64 ulp of
+ * the Dice part's cancelling terms and the CE part's terms.
+ */
+export function diceCeProblem(c: DiceCeCase): Problem {
+  const data = regionData(c);
+  const { C } = dims(c.shape);
+  const dice = { ...regionOptions({ ...c, kind: 'dice', extra: { transform: c.transform } }, data), mask: data.mask };
+  const reduction = c.set.reduction as 'mean' | 'sum';
+  const r = mulberry32(c.seed ^ 0x5bd1e995);
+  const ceWeight = c.ceWeight ? Array.from({ length: C }, () => (r() < 0.15 ? 0 : 3 * r())) : undefined;
+  // The call leaves activation ('softmax') and target ('indices') at their defaults; the mask is an operand.
+  const callDice: Record<string, unknown> = { ...dice };
+  for (const key of ['mask', 'activation', 'target']) delete callDice[key];
+  const options = defined({ ...callDice, ceWeight, lambdaDice: c.lambdaDice, lambdaCe: c.lambdaCe });
+  const lambdaDice = c.lambdaDice ?? 1, lambdaCe = c.lambdaCe ?? 1;
+  return {
+    input: data.input, target: data.target, mask: data.mask, grad: true,
+    call: (api, a) => api.diceCeLoss(a.input, a.target as Uint8Array, { ...options, mask: a.mask, grad: a.grad } as Segloss.DiceCeOptions),
+    check: (value, grad) => {
+      const d = diceLossReference(data.input, data.target, dice);
+      const ce = crossEntropyReference(data.input, data.target, data.mask, data.ignoreIndex, c.shape, ceWeight ?? new Array<number>(C).fill(1), reduction);
+      const want = lambdaDice * (d.loss as number) + lambdaCe * ce.loss;
+      if (typeof value !== 'number' || !Number.isFinite(value)) return `loss = ${String(value)}`;
+      const entries = diceLossReference(data.input, data.target, { ...dice, reduction: 'none' }).loss as Float64Array;
+      const diceScale = Math.max(1, entries.reduce((z, v) => z + Math.abs(v), 0) / (reduction === 'mean' ? Math.max(1, entries.length) : 1));
+      const maxW = Math.max(1, ...(ceWeight ?? []));
+      const kept = data.target.length;
+      const tol = lambdaDice * lossTolerance(diceScale) + lambdaCe * (1e-6 * ce.scale + 2e-7 * maxW * (reduction === 'sum' ? kept : 1));
+      if (!(Math.abs(value - want) <= tol)) return `loss = ${value}, reference ${want} (diff ${value - want}, tolerance ${tol})`;
+      const wantGrad = Float64Array.from(d.grad!, (v, i) => lambdaDice * v + lambdaCe * ce.grad[i]!);
+      return gradientMismatch(grad!, wantGrad, () => regionGradientScale('dice', data.input, data.target, dice)
+        .map((t, i) => lambdaDice * t + lambdaCe * ce.terms[i]!));
     },
   };
 }

@@ -1,13 +1,16 @@
-// The public functions under property test: one entry per function. Adding a function (a distance
-// transform, a boundary loss, clDice, boundaryF, diceCeLoss, ...) to every property suite is one
-// entry here: its name, an arbitrary of JSON cases ('small' for the 2,000-case suite, 'large' for the
-// multi-chunk one) and `problem(case)` (arrays, the call, and the comparison with its float64
-// reference; see cases.ts). mergeStats and lossFromStats are checked by sharding (stats.test.ts).
+// The public functions under property test: one entry per function. Adding a function to every
+// property suite is one entry here: its name, an arbitrary of JSON cases ('small' for the 2,000-case
+// suite, 'large' for the multi-chunk one) and `problem(case)` (arrays, the call, and the comparison with
+// its float64 reference; see cases.ts and cases-spatial.ts). mergeStats and lossFromStats are checked
+// by sharding (stats.test.ts). boundaryF and edgeNms are not here: their references
+// (boundaryFReference, edgeNmsReference) are compared count for count in test/boundary.test.ts, and the
+// fuzz and error-contract suites cover their boundary.
 import type fc from 'fast-check';
 import {
   regionArb, regionProblem, statsProblem, bceArb, bceProblem, focalArb, focalProblem, fusedArb, fusedProblem,
-  metricArb, metricProblem, type Problem, type Size, type MetricFn,
+  crispArb, crispProblem, diceCeArb, diceCeProblem, metricArb, metricProblem, type Problem, type Size, type MetricFn,
 } from './cases.ts';
+import { mapArb, mapProblem, distanceLossArb, distanceLossProblem, poolArb, poolProblem } from './cases-spatial.ts';
 
 /** One public function as the property suites see it. */
 export interface FunctionEntry {
@@ -32,6 +35,8 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   entry('diceStats', (size) => regionArb('dice', size), statsProblem),
   entry('diceBceLoss', fusedArb('diceBceLoss'), fusedProblem),
   entry('diceFocalLoss', fusedArb('diceFocalLoss'), fusedProblem),
+  entry('crispEdgeLoss', crispArb, crispProblem),
+  entry('diceCeLoss', diceCeArb, diceCeProblem),
   entry('bceLoss', bceArb, bceProblem),
   entry('focalLoss', focalArb, focalProblem),
   metric('confusion'),
@@ -40,6 +45,12 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   metric('precision'),
   metric('recall'),
   metric('fbetaScore'),
+  entry('distanceTransform', mapArb('distanceTransform'), mapProblem),
+  entry('signedDistance', mapArb('signedDistance'), mapProblem),
+  entry('boundaryLoss', distanceLossArb('boundaryLoss'), distanceLossProblem),
+  entry('hausdorffDTLoss', distanceLossArb('hausdorffDTLoss'), distanceLossProblem),
+  entry('clDiceLoss', poolArb('clDiceLoss'), poolProblem),
+  entry('toleranceDiceLoss', poolArb('toleranceDiceLoss'), poolProblem),
 ];
 
 /** The entry of a function by name (regression tests name theirs). */
