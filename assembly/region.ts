@@ -166,7 +166,8 @@ export function regionEpilogue(
       else if (form == FORM_JACCARD) { aT = (1 + T) / D; bT = -T / D; }
       else { aT = (1 - T * (1 - alpha - beta)) / D; bT = -alpha * T / D; }
       const w: f64 = weights ? load<f64>(weights + (<usize>(c - cStart) << 3)) : 1;
-      const loss = w * lossOfRatio(T, transform, form == FORM_TVERSKY ? gamma : 1);
+      // With D = 0 the inverse form is (SP + SG + sdr)/(2I + snr) = 0/snr = 0 itself, not 1/T at T = 1.
+      const loss = D == 0 && transform == TRANSFORM_INVERSE ? 0 : w * lossOfRatio(T, transform, form == FORM_TVERSKY ? gamma : 1);
       total += loss;
       if (reduction == REDUCE_NONE) store<f64>(losses + ((<usize>r * kept + c - cStart) << 3), loss);
       const k = (reduction == REDUCE_MEAN ? w / <f64>entries : w) * lossDerivative;

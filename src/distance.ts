@@ -120,10 +120,11 @@ export function distanceTransform(mask: ArrayArg<Uint8Array | Float32Array>, opt
   const geo = mapShape(DT, o.shape, m.length);
   const spacing = parseSpacing(DT, o.spacing, geo.dims.length);
   let empty = Infinity;
-  if (o.empty !== undefined) {
-    if (typeof o.empty !== 'number') throw new TypeError(`${DT}: options.empty must be a number; got ${typeof o.empty}`);
-    if (!(o.empty >= 0)) throw new RangeError(`${DT}: options.empty must be a number >= 0 (or Infinity); got ${o.empty}`);
-    empty = o.empty;
+  const emptyOption = o.empty; // read once: the value checked is the value used
+  if (emptyOption !== undefined) {
+    if (typeof emptyOption !== 'number') throw new TypeError(`${DT}: options.empty must be a number; got ${typeof emptyOption}`);
+    if (!(emptyOption >= 0)) throw new RangeError(`${DT}: options.empty must be a number >= 0 (or Infinity); got ${emptyOption}`);
+    empty = emptyOption;
   }
   const out = parseOut(DT, o.out, m, rt);
   return runMaps(rt, DT, m, out, geo, spacing, MODE_UNSIGNED, empty);

@@ -79,13 +79,16 @@ export function clDiceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float
   const sums = ws.get('pool.sums', 32);
   const stage = call.grad && !call.grad.wasm ? ws.get('pool.out', B) : 0;
   const { X, G } = stageInputs(rt, call);
+  // The Dice part's options as null-prototype objects: nothing inherited (e.g. a polluted
+  // Object.prototype) can make that call throw after the clDice gradient was written.
   const diceOptions = {
     shape: call.shape.dims, activation: call.act === ACT.sigmoid ? 'sigmoid' : 'none', smoothNr: s, smoothDr: s,
   } as const;
+  const own = <T extends object>(o: T): T => Object.assign(Object.create(null) as T, o);
   if (alpha === 0) {
     return call.reduction === 'none'
-      ? diceLoss(input, target, { ...diceOptions, reduction: 'none' })
-      : diceLoss(input, target, { ...diceOptions, reduction: call.reduction, ...(o.grad ? { grad: o.grad as ArrayArg<Float32Array> } : {}) });
+      ? diceLoss(input, target, own({ ...diceOptions, reduction: 'none' as const }))
+      : diceLoss(input, target, own({ ...diceOptions, reduction: call.reduction, ...(o.grad ? { grad: o.grad as ArrayArg<Float32Array> } : {}) }));
   }
 
   const sink = call.grad ? gradientSink(rt, call.grad, S, stage) : undefined;
@@ -117,11 +120,11 @@ export function clDiceLoss(input: ArrayArg<Float32Array>, target: ArrayArg<Float
 
   // The Dice part: (1 − α)·diceLoss, its gradient added to the clDice part's.
   if (call.reduction === 'none') {
-    const dice = diceLoss(input, target, { ...diceOptions, reduction: 'none' });
+    const dice = diceLoss(input, target, own({ ...diceOptions, reduction: 'none' as const }));
     return losses.map((v, e) => alpha * v + (1 - alpha) * dice[e]!);
   }
   const diceGrad = call.grad ? new Float32Array(call.x.length) : undefined;
-  const dice = diceLoss(input, target, { ...diceOptions, reduction: call.reduction, ...(diceGrad ? { grad: diceGrad } : {}) });
+  const dice = diceLoss(input, target, own({ ...diceOptions, reduction: call.reduction, ...(diceGrad ? { grad: diceGrad } : {}) }));
   if (call.grad && diceGrad) {
     // A fresh view: diceLoss may have grown the memory.
     const out = call.grad.wasm ? new Float32Array(rt.heap.buffer(), call.grad.ptr, call.grad.length) : call.grad.array as Float32Array;

@@ -122,7 +122,6 @@ function randomCase(rng: Rng): Case {
   return { options, input, target };
 }
 
-
 describe('clDiceLoss (Wasm) against the float64 reference', () => {
   it('random 2-D and 3-D shapes, iterations 0..5, both activations, alpha, every reduction, f32 and u8 targets', () => {
     expectAgreesWithReference('clDiceLoss', 4242, 120, randomCase, run, (c) => clDiceLossReference(c.input, c.target, c.options as ClDiceReferenceOptions));

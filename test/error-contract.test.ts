@@ -173,13 +173,12 @@ row('must be an integer; got', TypeError, ...INDEXED.map(([name, call]): [string
 row('must be an integer; got', RangeError, ...INDEXED.map(([name, call]): [string, Call] => [name, (c) => call(c, { ignoreIndex: 2.5 })]),
   ['diceLoss ignoreIndex 2^53', (c) => diceLoss(c.x, c.labels, { shape, activation: 'softmax', target: 'indices', ignoreIndex: 2 ** 53 })]);
 row('must be a 32-bit integer', RangeError, ...INDEXED.map(([name, call]): [string, Call] => [name, (c) => call(c, { ignoreIndex: 2 ** 31 })]));
-row('options.shape must be an array', TypeError, ...each(DENSE, { shape: '2,3,5' }), ...each(DENSE, { shape: 30 }));
+row('options.shape must be an array [N, C', TypeError, ...each(DENSE, { shape: '2,3,5' }), ...each(DENSE, { shape: 30 }));
 row('options.shape must have at least 3 entries', RangeError, ...each(DENSE, { shape: [30] }), ...each(DENSE, { shape: [2, 15] }));
 row('] must be a positive integer; got', TypeError, ...each(DENSE, { shape: [2, '3', 5] }), ...each(DENSE, { shape: [2, 3, null] }));
 row('] must be a positive integer; got', RangeError, ...each(DENSE, { shape: [2, 3, 5, 0] }), ...each(DENSE, { shape: [-2, -3, 5] }),
   ...each(DENSE, { shape: [2, 1.5, 10] }), ...each(DENSE, { shape: [2, 3, NaN] }), ...each(DENSE, { shape: [2 ** 53, 1, 1] }));
 row('options.shape has too many elements', RangeError, ...each(DENSE, { shape: [2 ** 30, 2 ** 30, 2 ** 30] }), ...each(DENSE, { shape: [2 ** 26, 2 ** 26, 4] }));
-row('elements but input has', RangeError, ...each(DENSE, { shape: [2, 3, 4] }), ...each(DENSE, { shape: [2 ** 20, 2 ** 20, 2 ** 12] }));
 row('target must have ‹n› elements‹what›; got', RangeError, ...each(DENSE.filter(([nm]) => nm !== 'bceLoss'), {}, undefined, (c) => c.g.subarray(1)),
   ...INDEXED.filter(([nm]) => nm !== 'focalLoss').map(([name, call]): [string, Call] => [name, (c) => call(c, {}, c.labels.subarray(1))]),
   ['focalLoss softmax', (c) => focalLoss(c.x, c.labels.subarray(2), { shape, activation: 'softmax', grad: c.grad })]);
@@ -193,7 +192,7 @@ row('overlaps ‹name›; it must be a separate array', RangeError,
     const w = alloc(Float32Array, n + 4);
     try { w.view.set(c.x); return diceLoss(w.view.subarray(0, n), c.g, { shape, grad: w.view.subarray(4, n + 4) }); } finally { w.free(); }
   }]);
-row('must be an array of numbers', TypeError, ['diceLoss weight', (c) => diceLoss(c.x, c.g, { shape, weight: 1 as never })],
+row('must be an array of numbers; got', TypeError, ['diceLoss weight', (c) => diceLoss(c.x, c.g, { shape, weight: 1 as never })],
   ['tverskyLoss weight', (c) => tverskyLoss(c.x, c.g, { shape, weight: 'a' as never })],
   ['focalLoss weight', (c) => focalLoss(c.x, c.labels, { shape, activation: 'softmax', weight: new DataView(new ArrayBuffer(12)) as never })]);
 row('class (‹n›); got', RangeError, ['diceLoss weight', (c) => diceLoss(c.x, c.g, { shape, weight: [1, 1] })],
@@ -252,6 +251,122 @@ row('counts.‹name› must be a positive integer; got ‹type›', TypeError, [
 row('counts.‹name› must be a positive integer; got ‹n›', RangeError, ['classes 0', () => diceScore({ tp: [], fp: [], fn: [], tn: [], samples: 1, classes: 0 })]);
 row('must be an array of counts', TypeError, ['tp number', () => diceScore({ tp: 1, fp: [0], fn: [0], tn: [0], samples: 1, classes: 1 } as never)]);
 row('entries; got', RangeError, ['tp of 2', () => diceScore({ tp: [1, 1], fp: [0], fn: [0], tn: [0], samples: 1, classes: 1 })]);
+
+// ------------------------------------------ distance transforms, distance and pooling losses, boundaryF ---
+
+type MapCall = (c: Ctx, patch?: Record<string, unknown>, mask?: unknown) => unknown;
+/** distanceTransform / signedDistance(mask, options): 2 maps of 3 × 5 (the soft targets as a Float32Array mask), out = the sentinel grad. */
+const MAPS: [string, MapCall][] = ['distanceTransform', 'signedDistance'].map((name): [string, MapCall] =>
+  [name, (c, patch = {}, mask = c.g) => (segloss as unknown as Record<string, (m: unknown, o: unknown) => unknown>)[name]!(mask, { shape, out: c.grad, ...patch })]);
+const mapEach = (patch: Record<string, unknown>, mask?: (c: Ctx) => unknown): [string, Call][] =>
+  MAPS.map(([name, call]) => [name, (c: Ctx) => call(c, patch, mask ? mask(c) : undefined)]);
+/** The distance losses (1 spatial axis of 5) and the pooling losses ([2, 3, 5, 1]), with the sentinel grad. */
+const DISTANCE = ['boundaryLoss', 'hausdorffDTLoss'].map((name) => dense(name, (c) => ({ shape, activation: 'sigmoid', grad: c.grad })));
+const POOL = ['clDiceLoss', 'toleranceDiceLoss'].map((name) => dense(name, (c) => ({ shape: [2, 3, 5, 1], activation: 'sigmoid', grad: c.grad })));
+const SPATIAL = [...DISTANCE, ...POOL];
+type BoundaryFn = (p: unknown, g: unknown, o?: unknown) => unknown;
+const B = segloss.boundaryF as unknown as BoundaryFn;
+const E = segloss.edgeNms as unknown as (e: unknown, o?: unknown) => unknown;
+/** boundaryF on one 6 × 5 image (the probabilities) with one annotation. */
+const annotation = () => Uint8Array.from({ length: n }, (_, i) => (i % 5 === 2 ? 1 : 0));
+const s65 = { shape: [6, 5] };
+const bf = (c: Ctx, patch: Record<string, unknown> = {}) => B([c.probs], [[annotation()]], { ...s65, ...patch });
+
+row('‹fn›: options must be an object', TypeError,
+  ...MAPS.map(([name]): [string, Call] => [`${name}(g, 42)`, (c) => (segloss as unknown as Record<string, (m: unknown, o: unknown) => unknown>)[name]!(c.g, 42)]),
+  ...SPATIAL.map(([name]): [string, Call] => [`${name}(x, g, null)`, (c) => exported(name)(c.x, c.g, null)]),
+  ['boundaryF([p], [[g]], "opts")', (c) => B([c.probs], [[annotation()]], 'opts')], ['edgeNms(p, [])', (c) => E(c.probs, [])]);
+row(' must be ‹choices›; got', RangeError, ...each(SPATIAL, { activation: 'relu' }), ...each(POOL, { activation: 'softmax' }), ...each(SPATIAL, { reduction: 'max' }));
+row('options.‹name› must be a boolean', TypeError, ...each(DISTANCE, { includeBackground: 'no' }), ['boundaryF thin', (c) => bf(c, { thin: 1 })]);
+row('must be a number; got', TypeError, ...mapEach({ spacing: [1, '2'] }), ['distanceTransform empty', (c) => fn(segloss.distanceTransform)(c.g, { shape, empty: '5' })],
+  ['hausdorffDTLoss alpha', (c) => fn(segloss.hausdorffDTLoss)(c.x, c.g, { shape, activation: 'sigmoid', alpha: '2', grad: c.grad })],
+  ['clDiceLoss smooth', (c) => fn(segloss.clDiceLoss)(c.x, c.g, { shape: [2, 3, 5, 1], activation: 'sigmoid', smooth: '1', grad: c.grad })],
+  ['boundaryF maxDist', (c) => bf(c, { maxDist: '0.1' })], ['boundaryF thresholds[1]', (c) => bf(c, { thresholds: [0.1, '0.2'] })],
+  ['edgeNms multiplier', (c) => E(c.probs, { ...s65, multiplier: '1' })]);
+row('must be a finite number‹bounds›; got', RangeError, ...mapEach({ spacing: [1, 0] }), ...each(DISTANCE, { spacing: [1e31] }),
+  ['hausdorffDTLoss alpha 5', (c) => fn(segloss.hausdorffDTLoss)(c.x, c.g, { shape, activation: 'sigmoid', alpha: 5, grad: c.grad })],
+  ['clDiceLoss alpha 2', (c) => fn(segloss.clDiceLoss)(c.x, c.g, { shape: [2, 3, 5, 1], activation: 'sigmoid', alpha: 2, grad: c.grad })],
+  ['toleranceDiceLoss smooth 0', (c) => fn(segloss.toleranceDiceLoss)(c.x, c.g, { shape: [2, 3, 5, 1], activation: 'sigmoid', smooth: 0, grad: c.grad })],
+  ['boundaryF maxDist 2', (c) => bf(c, { maxDist: 2 })], ['edgeNms multiplier 0', (c) => E(c.probs, { ...s65, multiplier: 0 })]);
+row('must be an integer; got', TypeError, ['edgeNms smooth true', (c) => E(c.probs, { ...s65, smooth: true })], ['edgeNms radius "2"', (c) => E(c.probs, { ...s65, radius: '2' })]);
+row('must be an integer; got', RangeError, ['boundaryF thresholds 2.5', (c) => bf(c, { thresholds: 2.5 })], ['edgeNms border NaN', (c) => E(c.probs, { ...s65, border: NaN })]);
+row('] must be a positive integer; got', TypeError, ...mapEach({ shape: [2, '3', 5] }), ...each(SPATIAL, { shape: [2, 3, null, 1] }),
+  ['boundaryF shape', (c) => bf(c, { shape: [6, '5'] })], ['edgeNms shape', (c) => E(c.probs, { shape: [6, true] })]);
+row('] must be a positive integer; got', RangeError, ...mapEach({ shape: [2, 3, 0, 5] }), ...each(SPATIAL, { shape: [2, 3, 5, -1] }),
+  ['boundaryF shape', (c) => bf(c, { shape: [6, 5.5] })], ['edgeNms shape', (c) => E(c.probs, { shape: [0, 6, 5] })]);
+row('elements but ‹name› has', RangeError, ...each(DENSE, { shape: [2, 3, 4] }), ...each(DENSE, { shape: [2 ** 20, 2 ** 20, 2 ** 12] }),
+  ...mapEach({ shape: [2, 3, 4] }), ...each(SPATIAL, { shape: [2, 3, 4, 1] }));
+row('target must have ‹n› elements like input', RangeError, ...each(SPATIAL, {}, undefined, (c) => c.g.subarray(1)));
+row("options.grad needs reduction 'mean' or 'sum'", RangeError, ...each(SPATIAL, { reduction: 'none' }));
+row('options.grad must have', RangeError, ...SPATIAL.map(([name, call]): [string, Call] => [name, (c) => call({ ...c }, { grad: new Float32Array(n - 1) })]));
+row('overlaps ‹name›; it must be a separate array', RangeError, ...SPATIAL.map(([name, call]): [string, Call] => [`${name}: grad is the target`, (c) => call(c, { grad: c.g })]),
+  ['distanceTransform: out is the mask', (c) => fn(segloss.distanceTransform)(c.g, { shape, out: c.g })]);
+row('(or a WasmArray of one); got', TypeError, ...mapEach({}, () => new Float64Array(n)), ...each(SPATIAL, {}, () => Array.from({ length: n }, () => 0.5)),
+  ...each(SPATIAL, {}, undefined, () => new Int32Array(n)), ...mapEach({ out: new Float64Array(n) }),
+  ['boundaryF predictions[0] a Float64Array', () => B([new Float64Array(n)], [[annotation()]], s65)], ['edgeNms edges an Array', () => E([1, 2], s65)]);
+row('inputs must be finite', RangeError, ...each(DISTANCE, {}, (c) => { const x = c.x.slice(); x[11] = NaN; return x; }));
+row("probabilities (activation 'none') must be in [0, 1]", RangeError, ...each(DISTANCE, { activation: 'none' }, (c) => Float32Array.from(c.probs, (v, i) => (i === 7 ? 1.25 : v))));
+row('‹fn›: options.shape is required: [N, ...spatial]', TypeError, ...mapEach({ shape: undefined }));
+row('‹fn›: options.shape must be an array [N, ...spatial]', TypeError, ...mapEach({ shape: '2,3,5' }), ...mapEach({ shape: 30 }));
+row('must have 2 to 4 entries [N, ...spatial]', RangeError, ...mapEach({ shape: [30] }), ...mapEach({ shape: [1, 2, 3, 5, 1] }));
+row('options.spacing must be an array of numbers, one per spatial axis', TypeError, ...mapEach({ spacing: 1 }), ...each(DISTANCE, { spacing: 'x' }));
+row('options.spacing must have one entry per spatial axis', RangeError, ...mapEach({ spacing: [1] }), ...each(DISTANCE, { spacing: [1, 1] }));
+row('options.empty must be a number >= 0', RangeError, ['distanceTransform empty -1', (c) => fn(segloss.distanceTransform)(c.g, { shape, empty: -1 })],
+  ['distanceTransform empty NaN', (c) => fn(segloss.distanceTransform)(c.g, { shape, empty: NaN })]);
+row('options.out must have', RangeError, ...mapEach({ out: new Float32Array(n + 1) }));
+row('a Float32Array mask must be finite', RangeError, ...mapEach({}, (c) => Float32Array.from(c.g, (v, i) => (i === 13 ? Infinity : v))));
+row('‹fn›: options.shape is required: [N, C, ...spatial]', TypeError, ...each(DISTANCE, { shape: undefined }));
+row('must have 1 to 3 spatial axes [N, C, ...spatial]', RangeError, ...each(DISTANCE, { shape: [1, 1, 2, 3, 5, 1] }));
+row('give distances^alpha up to', RangeError, ['hausdorffDTLoss spacing 1e15, alpha 4', (c) => fn(segloss.hausdorffDTLoss)(c.x, c.g, { shape, spacing: [1e15], alpha: 4, activation: 'sigmoid', grad: c.grad })],
+  ['hausdorffDTLoss spacing 1e30', (c) => fn(segloss.hausdorffDTLoss)(c.x, c.g, { shape, spacing: [1e30], activation: 'sigmoid', grad: c.grad })]);
+row('options.distances must have', RangeError, ['boundaryLoss', (c) => fn(segloss.boundaryLoss)(c.x, null, { shape, activation: 'sigmoid', distances: new Float32Array(n - 1), grad: c.grad })]);
+row('distances must be finite', RangeError, ['boundaryLoss NaN distance', (c) => fn(segloss.boundaryLoss)(c.x, null, { shape, activation: 'sigmoid', distances: Float32Array.from({ length: n }, (_, i) => (i === 4 ? NaN : 1)), grad: c.grad })]);
+row('; targets must be in [0, 1]', RangeError, ...each(SPATIAL, {}, undefined, (c) => Float32Array.from(c.g, (v, i) => (i === 9 ? 1.5 : v))),
+  ...each(SPATIAL, {}, undefined, () => new Uint8Array(n).fill(2)), ...each(DISTANCE, {}, undefined, (c) => Float32Array.from(c.g, (v, i) => (i === 0 ? NaN : v))));
+row('options.shape is required: [N, C, H, W]', TypeError, ...each(POOL, { shape: undefined }));
+row('options.shape must be [N, C, H, W] or [N, C, D, H, W]', RangeError, ...each(POOL, { shape }), ...each(POOL, { shape: [1, 2, 3, 5, 1, 1] }));
+row('options.shape has a plane of', RangeError, ...POOL.map(([name]): [string, Call] => [`${name}: a 2^16 × 2^15 plane`, (c) =>
+  // 2^31 elements: a lazily zeroed 8 GiB Float32Array (the pages are never touched: the shape is refused first).
+  exported(name)(new Float32Array(2 ** 31), c.g, { shape: [1, 1, 2 ** 16, 2 ** 15], grad: c.grad })]));
+row('must be an integer >= 0; got ‹type›', TypeError, ['clDiceLoss iterations "3"', (c) => fn(segloss.clDiceLoss)(c.x, c.g, { shape: [2, 3, 5, 1], iterations: '3' })],
+  ['toleranceDiceLoss tolerance null', (c) => fn(segloss.toleranceDiceLoss)(c.probs, c.g, { shape: [2, 3, 5, 1], tolerance: null })]);
+row('must be an integer >= 0; got ‹n›', RangeError, ['clDiceLoss iterations -1', (c) => fn(segloss.clDiceLoss)(c.x, c.g, { shape: [2, 3, 5, 1], iterations: -1 })],
+  ['toleranceDiceLoss tolerance 1.5', (c) => fn(segloss.toleranceDiceLoss)(c.probs, c.g, { shape: [2, 3, 5, 1], tolerance: 1.5 })],
+  ['toleranceDiceLoss tolerance Infinity', (c) => fn(segloss.toleranceDiceLoss)(c.probs, c.g, { shape: [2, 3, 5, 1], tolerance: Infinity })]);
+row('logits must be finite', RangeError, ...each(POOL, {}, (c) => Float32Array.from(c.x, (v, i) => (i === 29 ? -Infinity : v))));
+row("with activation 'none' inputs must be probabilities in [0, 1]", RangeError, ...each(POOL, { activation: 'none' }, (c) => Float32Array.from(c.probs, (v, i) => (i === 2 ? -0.5 : v))),
+  ...each(POOL, { activation: 'none' }, (c) => Float32Array.from(c.probs, (v, i) => (i === 3 ? NaN : v))));
+// boundaryF and edgeNms (the suggested triggers of /work/notes/readme-boundary.md, on 6 × 5 images).
+row('predictions must be an array of Float32Array', TypeError, ['boundaryF(Float32Array)', (c) => B(c.probs, [[annotation()]], s65)]);
+row('predictions must hold at least one image', RangeError, ['boundaryF([])', () => B([], [], s65)]);
+row('groundTruths must be an array (one list', TypeError, ['boundaryF(…, Uint8Array)', (c) => B([c.probs], annotation(), s65)]);
+row('groundTruths must have one entry per prediction', RangeError, ['2 lists for 1 image', (c) => B([c.probs], [[annotation()], [annotation()]], s65)]);
+row('must be an array of Uint8Array annotations', TypeError, ['groundTruths[0] a Uint8Array', (c) => B([c.probs], [annotation()], s65)]);
+row('must hold at least one annotation', RangeError, ['groundTruths[0] empty', (c) => B([c.probs], [[]], s65)]);
+row('must have H × W =', RangeError, ['prediction of 29', (c) => B([c.probs.subarray(1)], [[annotation()]], s65)],
+  ['annotation of 5', (c) => B([c.probs], [[new Uint8Array(5)]], s65)]);
+row('predictions must be finite', RangeError, ['NaN prediction', (c) => B([Float32Array.from(c.probs, (v, i) => (i === 3 ? NaN : v))], [[annotation()]], s65)]);
+row('annotations must hold 0 or 1', RangeError, ['annotation byte 2', (c) => { const g = annotation(); g[3] = 2; return B([c.probs], [[g]], s65); }]);
+row('options.shape [H, W] is required', TypeError, ['boundaryF without shape', (c) => B([c.probs], [[annotation()]], {})]);
+row('options.shape takes an array [H, W];', TypeError, ["shape '6x5'", (c) => bf(c, { shape: '6x5' })]);
+row('options.shape must be [H, W] (2 entries)', RangeError, ['shape [1, 6, 5]', (c) => bf(c, { shape: [1, 6, 5] })]);
+row('must be a number of thresholds or an array', TypeError, ["thresholds 'many'", (c) => bf(c, { thresholds: 'many' })]);
+row('must be a count in [1,', RangeError, ['thresholds 0', (c) => bf(c, { thresholds: 0 })], ['thresholds 100001', (c) => bf(c, { thresholds: 100001 })]);
+row('options.thresholds must hold 1 to', RangeError, ['thresholds []', (c) => bf(c, { thresholds: [] })]);
+row('] must be finite; got', RangeError, ['thresholds [0.1, NaN]', (c) => bf(c, { thresholds: [0.1, NaN] })]);
+row('must be strictly increasing', RangeError, ['thresholds [0.5, 0.5]', (c) => bf(c, { thresholds: [0.5, 0.5] })]);
+row('options.shape [H, W] or [N, H, W] is required', TypeError, ['edgeNms without shape', (c) => E(c.probs, {})]);
+row('options.shape takes an array [H, W] or [N, H, W]', TypeError, ['edgeNms shape 30', (c) => E(c.probs, { shape: 30 })]);
+row('options.shape must be [H, W] or [N, H, W]', RangeError, ['edgeNms shape [30]', (c) => E(c.probs, { shape: [30] })]);
+row('edges must have', RangeError, ['edgeNms shape [5, 5]', (c) => E(c.probs, { shape: [5, 5] })]);
+row('edge maps must be finite', RangeError, ['edgeNms Infinity', (c) => E(Float32Array.from(c.probs, (v, i) => (i === 0 ? Infinity : v)), s65)]);
+row(', 1000000]; got', RangeError, ['edgeNms radius 0', (c) => E(c.probs, { ...s65, radius: 0 })], ['edgeNms border -1', (c) => E(c.probs, { ...s65, border: -1 })],
+  ['edgeNms smooth 1000001', (c) => E(c.probs, { ...s65, smooth: 1000001 })]);
+// The fused losses' own options.
+row('is not an option of ‹…›', RangeError, ['crispEdgeLoss squared', (c) => fn(segloss.crispEdgeLoss)(c.x, c.g, { shape, squared: true, grad: c.grad })],
+  ['diceFocalLoss stats', (c) => fn(segloss.diceFocalLoss)(c.x, c.g, { shape, stats: new Float64Array(18), grad: c.grad })],
+  ['diceCeLoss softLabel', (c) => fn(segloss.diceCeLoss)(c.x, c.labels, { shape, softLabel: true, grad: c.grad })]);
+row('options.‹name›[‹i›] must be a number in [0, 1e30]', RangeError, ['diceCeLoss ceWeight 1e31', (c) => fn(segloss.diceCeLoss)(c.x, c.labels, { shape, ceWeight: [1, 1e31, 1], grad: c.grad })]);
 
 /** Runs `f` with the heap's limit at the current memory size (nothing can grow), restoring it after. */
 function withLimit<T>(f: () => T): T {
@@ -370,6 +485,16 @@ describe('rows about the lifetime of an instance (fresh module instances)', () =
 
 // ------------------------------------------------------ src/ completeness ---
 
+/**
+ * Helpers that build a message from their string arguments, such as src/distance.ts's
+ * `badValue(rt, fn, 'target', …, 'targets must be in [0, 1]')`: the helper's own template is all
+ * placeholders (`‹›: ‹›[‹›] is ‹›; ‹›`), so the scan reads the messages at its call sites instead (the
+ * first string argument names the array, the last says what was expected) and skips the template.
+ */
+const HELPERS = [
+  { file: 'src/distance.ts', name: 'badValue', type: 'RangeError', template: '‹›: ‹›[‹›] is ‹›; ‹›', message: (args: string[]) => `‹›: ${args[0]}[‹›] is ‹›; ${args[args.length - 1]}` },
+];
+
 /** Every message literal of a `new TypeError/RangeError/Error(...)` in src/ (not the references), with ${…} as ‹›. */
 function sourceMessages(): { type: string; message: string; where: string }[] {
   const out: { type: string; message: string; where: string }[] = [];
@@ -383,14 +508,28 @@ function sourceMessages(): { type: string; message: string; where: string }[] {
   walk(join(root, 'src'));
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
+    const rel = file.slice(root.length);
+    const helpers = HELPERS.filter((h) => h.file === rel);
     const re = /new (TypeError|RangeError|Error)\(/g;
     for (let m = re.exec(text); m; m = re.exec(text)) {
       const line = text.slice(0, m.index).split('\n').length;
       // Every message starts with its function ('segloss.x: ' or '${fn}: '): other literals in the
       // call are the operands of a condition (activation === 'softmax' ? … : …).
       for (const message of messagesOf(text, m.index + m[0].length).filter((t) => /^(segloss|‹›)[\w.]*:? /.test(t))) {
-        out.push({ type: m[1]!, message, where: `${file.slice(root.length)}:${line}` });
+        if (helpers.some((h) => h.type === m![1] && h.template === message)) continue;
+        out.push({ type: m[1]!, message, where: `${rel}:${line}` });
       }
+    }
+    for (const h of helpers) {
+      const call = new RegExp(`(?<!function )\\b${h.name}\\(`, 'g');
+      let sites = 0;
+      for (let m = call.exec(text); m; m = call.exec(text)) {
+        const args = messagesOf(text, m.index + m[0].length);
+        if (args.length < 2) throw new Error(`${rel}: a call of ${h.name} without its two string arguments`);
+        out.push({ type: h.type, message: h.message(args), where: `${rel}:${text.slice(0, m.index).split('\n').length} (${h.name})` });
+        sites++;
+      }
+      if (sites === 0) throw new Error(`${rel}: no call of the message helper ${h.name}: update HELPERS`);
     }
   }
   return out;

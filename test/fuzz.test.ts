@@ -13,7 +13,7 @@
 //     written nothing.
 // Never a WebAssembly.RuntimeError, another error, a hang (each call is timed), a write outside the
 // operands (guard bytes checked after each call) or a change to the inputs.
-// Adding a function: one entry in TARGETS.
+// Adding a function: one entry in TARGETS (with `args` when it does not take (input, target, options)).
 import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import * as segloss from '../src/index.ts';
@@ -41,14 +41,30 @@ interface Target {
   grad: boolean;
   /** The result must be finite (losses); scores may be NaN by their `empty` option. */
   finite: boolean;
+  /** The arguments of the call, when they are not (input, target, options). */
+  args?: (input: unknown, target: unknown, options: unknown) => unknown[];
+  /** Takes options.out (the distance transforms): an output like grad. */
+  out?: true;
+  /**
+   * An OPEN bug this target's fuzzing finds (see test/property/regressions.test.ts): the test is marked
+   * it.fails until the bug is fixed (it then fails: remove `open`).
+   */
+  open?: string;
 }
+
+/** The option a function writes its output to, if any. */
+const outputKey = (tgt: Target): 'grad' | 'out' | undefined => (tgt.grad ? 'grad' : tgt.out ? 'out' : undefined);
 
 const N = 2, C = 3, S = 7, LEN = N * C * S;
 const logits = Float32Array.from({ length: LEN }, (_, i) => Math.sin(i * 1.3) * 4);
 const probs = Float32Array.from({ length: LEN }, (_, i) => ((i * 5) % 13) / 12);
 const soft = Float32Array.from({ length: LEN }, (_, i) => ((i * 7) % 9) / 8);
 const labels = Uint8Array.from({ length: N * S }, (_, i) => (i * 2) % C);
+/** A 0/1 annotation of 6 × 7 = LEN pixels (boundaryF's ground truth). */
+const edges = Uint8Array.from({ length: LEN }, (_, i) => (i % 7 === 3 || i % 11 === 0 ? 1 : 0));
 const shape = [N, C, S];
+/** The pooling losses take [N, C, H, W]. */
+const shape4 = [N, C, S, 1];
 
 const TARGETS: Target[] = [
   { name: 'diceLoss', input: logits, target: soft, options: { shape, activation: 'sigmoid' }, grad: true, finite: true },
@@ -66,6 +82,19 @@ const TARGETS: Target[] = [
   { name: 'confusion', input: probs, target: soft, options: { shape }, grad: false, finite: true },
   { name: 'diceScore', input: logits, target: labels, options: { shape, activation: 'softmax', target: 'indices' }, grad: false, finite: false },
   { name: 'fbetaScore', input: probs, target: soft, options: { shape, beta: 2, average: 'samples' }, grad: false, finite: false },
+  // distanceTransform(mask, options): the probabilities as a Float32Array mask (> 0.5 is set); Infinity for an empty map.
+  { name: 'distanceTransform', input: probs, target: soft, options: { shape, spacing: [1, 2], empty: 10 }, grad: false, finite: false, out: true, args: (x, _t, o) => [x, o] },
+  { name: 'signedDistance', input: probs, target: soft, options: { shape }, grad: false, finite: true, out: true, args: (_x, t, o) => [t, o] },
+  { name: 'boundaryLoss', input: logits, target: soft, options: { shape, activation: 'sigmoid', spacing: [0.5] }, grad: true, finite: true },
+  { name: 'hausdorffDTLoss', input: probs, target: soft, options: { shape, alpha: 1.5 }, grad: true, finite: true },
+  {
+    name: 'clDiceLoss', input: logits, target: soft, options: { shape: shape4, activation: 'sigmoid', iterations: 2, alpha: 0.5 }, grad: true, finite: true,
+    open: 'bug 6: with 0 < alpha < 1, clDiceLoss writes the clDice gradient, then its internal diceLoss call reads options inherited from Object.prototype (a polluted weight) and throws: grad written before the throw',
+  },
+  { name: 'toleranceDiceLoss', input: probs, target: soft, options: { shape: shape4, tolerance: 2 }, grad: true, finite: true },
+  // boundaryF(predictions, groundTruths, options): one 6 × 7 image with one annotation.
+  { name: 'boundaryF', input: probs, target: edges, options: { shape: [6, 7], thresholds: 9, maxDist: 0.1 }, grad: false, finite: true, args: (x, t, o) => [[x], [[t]], o] },
+  { name: 'edgeNms', input: probs, target: soft, options: { shape: [6, 7], radius: 1, border: 2 }, grad: false, finite: true, args: (x, _t, o) => [x, o] },
 ];
 
 /** Every option name any function reads, plus names no function reads. */
@@ -73,7 +102,8 @@ const KEYS = [
   'shape', 'activation', 'target', 'ignoreIndex', 'mask', 'includeBackground', 'softLabel', 'smoothNr', 'smoothDr', 'batch',
   'reduction', 'grad', 'stats', 'squared', 'jaccard', 'transform', 'weight', 'alpha', 'beta', 'gamma', 'weightType',
   'lambdaDice', 'lambdaBce', 'balance', 'posWeight', 'labelSmoothing', 'rcfLambda', 'rcfEta', 'threshold', 'average',
-  'empty', 'loss', 'lambdaFocal', 'lambdaCe', 'ceWeight', 'extra', 'constructor', 'toString', 'valueOf',
+  'empty', 'loss', 'lambdaFocal', 'lambdaCe', 'ceWeight', 'spacing', 'out', 'distances', 'tolerance', 'smooth', 'iterations',
+  'maxDist', 'thresholds', 'thin', 'radius', 'border', 'multiplier', 'extra', 'constructor', 'toString', 'valueOf',
 ] as const;
 
 // -------------------------------------------------------- hostile values ---
@@ -85,7 +115,7 @@ const token = (t: Token['token']): Token => ({ token: t });
 const hugeNumbers = [NaN, Infinity, -Infinity, -0, 0, -1, 1, 0.5, 1.5, 2 ** 31, 2 ** 32, 2 ** 53, -(2 ** 53), Number.MAX_VALUE, Number.MIN_VALUE, 1e-320];
 
 const shapeArb: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constant(shape), fc.constant([N, C, 7, 1]), fc.constant([1, 1, LEN]), fc.constant([LEN, 1, 1]), fc.constant([N, 1, C * S]),
+  fc.constant(shape), fc.constant([N, C, 7, 1]), fc.constant([6, 7]), fc.constant([1, 1, 6, 7]), fc.constant([1, 1, LEN]), fc.constant([LEN, 1, 1]), fc.constant([N, 1, C * S]),
   fc.constant([2 ** 26, 2 ** 26, 4]), fc.constant([2 ** 30, 2 ** 30, 2 ** 30]), fc.constant([2 ** 53, 1, 1]), fc.constant([-2, -3, 7]),
   fc.constant([2, 3, 7.5]), fc.constant([2, 3, '7']), fc.constant([2, 3]), fc.constant([]), fc.constant(Int32Array.of(2, 3, 7)),
   fc.constant(Float64Array.of(2, 3, 7)), fc.constant({ length: 3, 0: 2, 1: 3, 2: 7 }), fc.constant([2, , 7]), // eslint-disable-line no-sparse-arrays
@@ -281,9 +311,14 @@ function effective(c: FuzzCase, entries: Map<string, unknown>, w: World): Record
   return Object.fromEntries(entries);
 }
 
-function call(name: string, input: unknown, target: unknown, options: unknown): unknown {
-  return (segloss as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(input, target, options);
+function call(tgt: Target, input: unknown, target: unknown, options: unknown): unknown {
+  const args = tgt.args ? tgt.args(input, target, options) : [input, target, options];
+  return (segloss as unknown as Record<string, (...a: unknown[]) => unknown>)[tgt.name]!(...args);
 }
+
+/** Whether `a` is a Float32Array over the same bytes as the operand `g` (passed back as an output option). */
+const sameArrayAs = (a: unknown, g: Guarded): boolean => a instanceof Float32Array && a.buffer === g.block.view.buffer &&
+  a.byteOffset === view(g).byteOffset && a.length === g.length;
 
 /** Runs one fuzz case; returns a failure description or null. */
 function runCase(tgt: Target, c: FuzzCase, stats: { threw: number; returned: number; getterErrors: number; doubleReads: Set<string> }): string | null {
@@ -297,7 +332,7 @@ function runCase(tgt: Target, c: FuzzCase, stats: { threw: number; returned: num
     let value: unknown, error: unknown, threw = false;
     const t0 = performance.now();
     try {
-      value = call(tgt.name, input, view(w.t), opts);
+      value = call(tgt, input, view(w.t), opts);
     } catch (e) {
       threw = true;
       error = e;
@@ -312,8 +347,13 @@ function runCase(tgt: Target, c: FuzzCase, stats: { threw: number; returned: num
     for (const [label, g] of [['input', w.x], ['target', w.t], ['grad', w.grad]] as const) {
       if (guardsBroken(g)) return `guard bytes around ${label} were written: ${where}`;
     }
-    // The operands passed must be unchanged (a flipping getter may hand the spare Wasm input block out as grad).
-    if ((!c.jsInput && !sameBytes(view(w.x), tgt.input)) || !sameBytes(view(w.t), tgt.target)) return `an input was modified: ${where}`;
+    // The operands passed must be unchanged (a flipping getter may hand the spare Wasm input block out as grad),
+    // except one that a successful call was given as its output (options.out of the distance transforms, when
+    // the operand is not their mask).
+    const key = outputKey(tgt);
+    const output = threw || key === undefined ? undefined : effective(c, entries, w)[key];
+    const handedOut = (g: Guarded) => sameArrayAs(output, g);
+    if ((!c.jsInput && !handedOut(w.x) && !sameBytes(view(w.x), tgt.input)) || (!handedOut(w.t) && !sameBytes(view(w.t), tgt.target))) return `an input was modified: ${where}`;
     if (c.jsInput && !sameBytes(input as Float32Array, tgt.input)) return `the JS input was modified: ${where}`;
     if (threw) {
       stats.threw++;
@@ -335,18 +375,19 @@ function runCase(tgt: Target, c: FuzzCase, stats: { threw: number; returned: num
     // Whatever Float32Array the function took as grad: its content now, and a fresh one for the plain call.
     // `undefined` options are {}: with a polluted Object.prototype they inherit the options too.
     const usesObject = c.notObject === null || (c.notObject === undefined && c.container === 'polluted');
-    const gradUsed = eff.grad;
-    const written = usesObject && tgt.grad && gradUsed instanceof Float32Array ? gradUsed.slice() : undefined;
+    // The same for options.out (the distance transforms): what was written, and a fresh array for the plain call.
+    const gradUsed = key === undefined ? undefined : eff[key];
+    const written = usesObject && gradUsed instanceof Float32Array ? gradUsed.slice() : undefined;
     const freshGrad = written && new Float32Array(written.length).fill(7);
-    if (freshGrad) eff.grad = freshGrad;
+    if (freshGrad) eff[key!] = freshGrad;
     let clean: unknown;
     try {
-      clean = call(tgt.name, tgt.input.slice(), tgt.target.slice(), usesObject ? eff : c.notObject);
+      clean = call(tgt, tgt.input.slice(), tgt.target.slice(), usesObject ? eff : c.notObject);
     } catch (e) {
       return `returned ${String(value)} but the same call with a plain options object throws ${String(e)}: ${where}`;
     }
     if (!sameResult(value, clean)) return `returned ${show(value)}, but ${show(clean)} with a plain object of the options it read: ${where}`;
-    if (written && freshGrad && !sameBytes(written, freshGrad)) return `wrote another gradient than the plain-object call: ${where}`;
+    if (written && freshGrad && !sameBytes(written, freshGrad)) return `wrote another ${key} than the plain-object call: ${where}`;
     if (tgt.finite && !isFinite(value)) return `returned a non-finite result ${show(value)}: ${where}`;
     return null;
   } finally {
@@ -357,7 +398,7 @@ function runCase(tgt: Target, c: FuzzCase, stats: { threw: number; returned: num
 function isFinite(v: unknown): boolean {
   if (typeof v === 'number') return Number.isFinite(v);
   if (ArrayBuffer.isView(v)) return Array.from(v as Float64Array).every(Number.isFinite);
-  if (v && typeof v === 'object') return Object.values(v).every((x) => typeof x !== 'object' || isFinite(x));
+  if (v && typeof v === 'object') return Object.values(v).every((x) => (typeof x === 'number' ? Number.isFinite(x) : typeof x !== 'object' || isFinite(x)));
   return false;
 }
 
@@ -382,7 +423,7 @@ beforeAll(async () => {
 
 describe('every public function against hostile options', () => {
   for (const tgt of TARGETS) {
-    it(`${tgt.name} ${JSON.stringify(tgt.options)}: ${RUNS} cases`, () => {
+    (tgt.open ? it.fails : it)(`${tgt.name} ${JSON.stringify(tgt.options)}: ${RUNS} cases${tgt.open ? ` (OPEN ${tgt.open.split(':')[0]}: marked it.fails)` : ''}`, () => {
       const stats = { threw: 0, returned: 0, getterErrors: 0, doubleReads: new Set<string>() };
       fc.assert(fc.property(caseArb, (c) => {
         const failure = runCase(tgt, c, stats);

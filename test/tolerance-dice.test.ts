@@ -111,7 +111,6 @@ function randomCase(rng: Rng): Case {
   return { shape, options, input, target };
 }
 
-
 describe('toleranceDiceLoss (Wasm) against the float64 reference', () => {
   it('random 2-D and 3-D shapes, tolerance 0..3, both activations, every reduction, f32 and u8 targets', () => {
     expectAgreesWithReference('toleranceDiceLoss', 2024, 150, randomCase, run, (c) => toleranceDiceLossReference(c.input, c.target, c.options as ToleranceDiceReferenceOptions));

@@ -74,6 +74,73 @@ function binary(name, extra, useProbs = false) {
   };
 }
 
+/**
+ * The distance and pooling functions hold whole arrays in Wasm memory (no staging chunks), so their
+ * 'large' cases would only raise the memory's high-water mark (a short soak's warm-up may not meet every
+ * large case: the later first call of one would look like growth). The 'large' class exists to find
+ * chunking bugs; these take 'medium' cases instead.
+ */
+const unchunked = (size) => (size === 'large' ? 'medium' : size);
+
+/** A distance loss case: [N, C, ...spatial] with 1 or 2 spatial axes, any activation, hard or soft targets. */
+function distanceLoss(name) {
+  return (r, size) => {
+    const activation = pick(r, ['none', 'sigmoid', 'softmax']);
+    const { N, C, S, shape } = shapeOf(r, unchunked(size), activation === 'softmax' ? 2 : 1, 3);
+    const n = N * C * S;
+    const precomputed = name === 'boundaryLoss' && r() < 0.5;
+    const options = { shape, activation, includeBackground: C < 2 || r() < 0.7, spacing: shape.slice(2).map(() => pick(r, [1, 0.5, 2.5])) };
+    if (name === 'hausdorffDTLoss') options.alpha = pick(r, [2, 1, 1.5]);
+    return {
+      name, input: activation === 'none' ? probs(r, n) : logits(r, n), target: dense(r, n), mask: undefined, options, grad: true,
+      // With `precomputed`, φ_G comes from signedDistance of the target (a WasmArray in zero-copy calls) and the target is null.
+      call: (api, x, t, o) => {
+        if (!precomputed) return api[name](x, t, { ...o, mask: undefined });
+        const distances = api.signedDistance(t, { shape: [N * C, ...shape.slice(2)], spacing: o.spacing });
+        return api[name](x, null, { ...o, mask: undefined, distances });
+      },
+    };
+  };
+}
+
+/** A distance transform case: N maps of [7, S/7] or [S] pixels, a u8 or f32 mask, options.out in the gradient's place. */
+function distanceMap(name) {
+  return (r, size) => {
+    const { N, C, S, shape } = shapeOf(r, unchunked(size));
+    const spatial = [C, ...shape.slice(2)]; // [N, C, ...] read as N maps of C × spatial
+    const n = N * C * S;
+    const density = pick(r, [0.01, 0.2, 0.7]);
+    const mask = r() < 0.5 ? Uint8Array.from({ length: n }, () => (r() < density ? 1 : 0)) : Float32Array.from({ length: n }, () => (r() < density ? 0.5 + r() : r() * 0.5));
+    const options = { shape: [N, ...spatial], spacing: spatial.map(() => pick(r, [1, 0.7, 3])) };
+    if (name === 'distanceTransform') options.empty = pick(r, [1e6, 0]);
+    return {
+      name, input: Float32Array.from(mask), target: mask, mask: undefined, options, grad: true,
+      call: (api, _x, t, o) => api[name](t, { shape: o.shape, spacing: o.spacing, empty: o.empty, out: o.grad }),
+    };
+  };
+}
+
+/** A pooling loss case: [N, C, H, W] planes (H·W = S, H = 7 or 1), probabilities or logits. */
+function pooling(name, extra) {
+  return (r, size) => {
+    const { N, C, S } = shapeOf(r, unchunked(size), 1, 2);
+    const [H, W] = S % 7 === 0 ? [7, S / 7] : [1, S];
+    const n = N * C * S;
+    const sigmoid = r() < 0.5;
+    return {
+      name, input: sigmoid ? logits(r, n) : probs(r, n), target: dense(r, n), mask: undefined,
+      options: { shape: [N, C, H, W], activation: sigmoid ? 'sigmoid' : 'none', ...extra(r) }, grad: true,
+      call: (api, x, t, o) => api[name](x, t, { ...o, mask: undefined }),
+    };
+  };
+}
+
+/** Image extents for boundaryF / edgeNms: a few pixels (small), or 40–60 per side (medium; also for 'large', see unchunked). */
+function imageOf(r, size) {
+  const [lo, hi] = size === 'small' ? [1, 12] : [40, 60];
+  return [int(r, lo, hi), int(r, lo, hi)];
+}
+
 /** One entry per public function: its name (the export) and a case maker. */
 export const WORKLOADS = [
   { name: 'diceLoss', make: region('diceLoss', (r) => ({ squared: r() < 0.3, jaccard: r() < 0.3, transform: pick(r, ['none', 'log', 'logcosh']) })) },
@@ -110,6 +177,55 @@ export const WORKLOADS = [
   },
   { name: 'diceFocalLoss', make: binary('diceFocalLoss', () => ({})) },
   { name: 'crispEdgeLoss', make: binary('crispEdgeLoss', () => ({})) },
+  {
+    name: 'diceCeLoss',
+    make: (r, size) => {
+      const { N, C, S, shape } = shapeOf(r, size, 2);
+      return {
+        name: 'diceCeLoss', input: logits(r, N * C * S), target: ids(r, N * S, C), mask: maskOf(r, N * S),
+        options: { shape, ceWeight: r() < 0.5 ? Array.from({ length: C }, () => r() * 2) : undefined, lambdaCe: pick(r, [1, 0.5]) },
+        grad: true, call: (api, x, t, o) => api.diceCeLoss(x, t, o),
+      };
+    },
+  },
+  { name: 'distanceTransform', make: distanceMap('distanceTransform') },
+  { name: 'signedDistance', make: distanceMap('signedDistance') },
+  { name: 'boundaryLoss', make: distanceLoss('boundaryLoss') },
+  { name: 'hausdorffDTLoss', make: distanceLoss('hausdorffDTLoss') },
+  { name: 'clDiceLoss', make: pooling('clDiceLoss', (r) => ({ iterations: int(r, 0, 4), alpha: pick(r, [1, 0.5]) })) },
+  { name: 'toleranceDiceLoss', make: pooling('toleranceDiceLoss', (r) => ({ tolerance: int(r, 0, 3) })) },
+  {
+    name: 'boundaryF',
+    make: (r, size) => {
+      const [H, W] = imageOf(r, size);
+      const images = int(r, 1, 2), annotations = int(r, 1, 2);
+      const n = images * H * W;
+      // The predictions in `input` and the annotations (0/1 bytes) in `target`, one H × W map after the other.
+      const target = Uint8Array.from({ length: n * annotations }, (_, i) => ((i % W) % 5 === 2 || r() < 0.05 ? 1 : 0));
+      const options = { shape: [H, W], thresholds: size === 'small' ? int(r, 1, 19) : 9, maxDist: pick(r, [0.0075, 0.02]), thin: r() < 0.7 };
+      return {
+        name: 'boundaryF', input: probs(r, n), target, mask: undefined, options, grad: false,
+        call: (api, x, t, o) => {
+          const xv = x.view ?? x, tv = t.view ?? t;
+          const preds = Array.from({ length: images }, (_, i) => xv.subarray(i * H * W, (i + 1) * H * W));
+          const gts = preds.map((_, i) => Array.from({ length: annotations }, (_, a) => tv.subarray((i * annotations + a) * H * W, (i * annotations + a + 1) * H * W)));
+          return api.boundaryF(preds, gts, { shape: o.shape, thresholds: o.thresholds, maxDist: o.maxDist, thin: o.thin });
+        },
+      };
+    },
+  },
+  {
+    name: 'edgeNms',
+    make: (r, size) => {
+      const [H, W] = imageOf(r, size);
+      const maps = int(r, 1, 2);
+      return {
+        name: 'edgeNms', input: probs(r, maps * H * W), target: new Uint8Array(1), mask: undefined,
+        options: { shape: maps === 1 ? [H, W] : [maps, H, W], radius: int(r, 1, 2), border: int(r, 0, 5), smooth: int(r, 0, 4) }, grad: false,
+        call: (api, x, _t, o) => api.edgeNms(x, { shape: o.shape, radius: o.radius, border: o.border, smooth: o.smooth }),
+      };
+    },
+  },
   { name: 'confusion', make: metric('confusion') },
   { name: 'diceScore', make: metric('diceScore', (r) => ({ average: pick(r, ['micro', 'macro', 'samples']), empty: 'one' })) },
   { name: 'iouScore', make: metric('iouScore', () => ({ empty: 'zero' })) },

@@ -146,11 +146,20 @@ function probabilities(input: ArrayLike<number>, act: string, { N, C, S }: LossL
   return p;
 }
 
-/** dL/dx from dL/dp through the activation (q = dL/dp). */
-function chain(q: Float64Array, p: Float64Array, act: string, { N, C, S }: LossLayout): Float64Array {
+/**
+ * dL/dx from dL/dp through the activation (q = dL/dp). Sigmoid: σ'(x) = σ(x)σ(−x) = t/(1 + t)²,
+ * t = e^−|x|, from the logit x (p·(1 − p) would lose the digits of 1 − p for a confident x).
+ */
+function chain(q: Float64Array, p: Float64Array, x: ArrayLike<number>, act: string, { N, C, S }: LossLayout): Float64Array {
   if (act === 'none') return q;
   const g = new Float64Array(q.length);
-  if (act === 'sigmoid') { for (let i = 0; i < g.length; i++) g[i] = q[i]! * p[i]! * (1 - p[i]!); return g; }
+  if (act === 'sigmoid') {
+    for (let i = 0; i < g.length; i++) {
+      const t = Math.exp(-Math.abs(x[i]!));
+      g[i] = q[i]! * (t / ((1 + t) * (1 + t)));
+    }
+    return g;
+  }
   for (let n = 0; n < N; n++) {
     for (let s = 0; s < S; s++) {
       let dot = 0;
@@ -187,7 +196,7 @@ function reduce(o: DistanceLossReferenceOptions, input: ArrayLike<number>, p: Fl
       for (let s = 0; s < S; s++) { const i = (n * C + c) * S + s; q[i] = coef * slope(i); }
     }
   }
-  return { loss: reduction === 'mean' ? total / (N * kept) : total, grad: chain(q, p, o.activation ?? 'none', lay) };
+  return { loss: reduction === 'mean' ? total / (N * kept) : total, grad: chain(q, p, input, o.activation ?? 'none', lay) };
 }
 
 /** Per (n, c) maps of a `[N, C, ...spatial]` array, as `[N·C, ...spatial]` maps. */

@@ -198,8 +198,11 @@ function perPlane(
     const r = entry(p, g, wantGrad ? scale : 0);
     losses[e] = r.loss;
     if (grad && r.dp) {
-      // Chain rule of the sigmoid: dp/dx = p(1 − p).
-      for (let i = 0; i < L.S; i++) grad[e * L.S + i] = r.dp[i]! * (L.sigmoid ? p[i]! * (1 - p[i]!) : 1);
+      // Chain rule of the sigmoid: dp/dx = σ(x)σ(−x) = t/(1 + t)², t = e^−|x| (no cancellation in 1 − p).
+      for (let i = 0; i < L.S; i++) {
+        const t = Math.exp(-Math.abs(x[i]!));
+        grad[e * L.S + i] = r.dp[i]! * (L.sigmoid ? t / ((1 + t) * (1 + t)) : 1);
+      }
     }
   }
   if (!wantGrad) return { loss: losses, grad: null };
