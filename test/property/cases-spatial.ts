@@ -11,7 +11,8 @@ import fc from 'fast-check';
 import {
   distanceTransformReference, signedDistanceReference, hausdorffFieldReference, boundaryLossReference, hausdorffDTLossReference,
 } from '../../src/reference/distance.ts';
-import { clDiceLossReference, toleranceDiceLossReference } from '../../src/reference/pool.ts';
+import { clDiceLossReference, toleranceDiceLossReference, softSkeletonReference } from '../../src/reference/pool.ts';
+import { regionGradientScale } from '../../src/reference/dice.ts';
 import { mulberry32, lossTolerance, F32_EPS } from '../helpers.ts';
 import {
   int, seedArb, fillArb, real, optional, dims, logits, probabilities, denseTarget, gradientMismatch, firstNonFinite,
@@ -503,33 +504,74 @@ function toleranceTerms(x: Float32Array, g: ArrayLike<number>, c: PoolCase, r: n
 }
 
 /**
+ * The terms clDiceLoss's gradient cancels, per element: the seed of S_P is a·(g_i − Tprec) (a =
+ * α·scale·∂L/∂Tprec/(ΣS_P + s)), and where g_i ≈ Tprec the kernel's Tprec, a ratio of float32 sums,
+ * carries an error of a few 2^-24·Tprec into every seed, which soft_skel's backward then routes like a
+ * uniform seed. That backward of a uniform seed is read from the reference itself: with target 0 (and
+ * α = 1) its seeds are all a₀·Tprec₀ (Tsens₀ = s/s = 1, S_G = 0), so its gradient divided by a₀·Tprec₀ is
+ * B_i = ∂(ΣS_P)/∂x_i. Terms: |a|·(1 + Tprec)·|B_i| + |b|·S_G,i·σ'(x_i), b = α·scale·∂L/∂Tsens/(ΣS_G + s)
+ * (the direct term, which adds to the routed one), per plane.
+ */
+function clDiceTerms(x: Float32Array, g: ArrayLike<number>, c: PoolCase, K: number, options: Record<string, unknown>): Float64Array {
+  const { N, C } = dims(c.shape);
+  const plane = (c.shape.length === 4 ? [1, c.shape[2]!, c.shape[3]!] : c.shape.slice(2)) as [number, number, number];
+  const P = plane[0] * plane[1] * plane[2];
+  const s = c.smooth ?? 1, alpha = c.alpha ?? 1;
+  const scale = c.reduction === 'mean' ? 1 / (N * C) : 1;
+  const sig = c.activation === 'sigmoid';
+  const p = Float64Array.from(x, (v) => (sig ? sigmoid(v) : v));
+  const zero = clDiceLossReference(x, new Float64Array(x.length), { ...options, alpha: 1 } as never).grad!;
+  const terms = new Float64Array(x.length);
+  for (let e = 0; e < N * C; e++) {
+    const pe = p.subarray(e * P, (e + 1) * P), ge = Float64Array.from({ length: P }, (_, i) => g[e * P + i]!);
+    const sP = softSkeletonReference(pe, plane, K), sG = softSkeletonReference(ge, plane, K);
+    let sumSP = 0, sumSPG = 0, sumSG = 0, sumSGP = 0;
+    for (let i = 0; i < P; i++) { sumSP += sP[i]!; sumSPG += sP[i]! * ge[i]!; sumSG += sG[i]!; sumSGP += sG[i]! * pe[i]!; }
+    const tprec = (sumSPG + s) / (sumSP + s), tsens = (sumSGP + s) / (sumSG + s), sum = tprec + tsens;
+    const a = (alpha * scale * 2 * tsens * tsens) / (sum * sum) / (sumSP + s);
+    const b = (alpha * scale * 2 * tprec * tprec) / (sum * sum) / (sumSG + s);
+    // The target-0 run: Tprec₀ = s/(ΣS_P + s), Tsens₀ = 1, seeds a₀·Tprec₀ with a₀ = scale·2/(Tprec₀ + 1)²/(ΣS_P + s).
+    const tprec0 = s / (sumSP + s), uniform = ((scale * 2) / (tprec0 + 1) ** 2 / (sumSP + s)) * tprec0;
+    for (let i = 0; i < P; i++) {
+      const k = e * P + i, slope = sig ? pe[i]! * sigmoid(-x[k]!) : 1;
+      terms[k] = a * (1 + tprec) * Math.abs(zero[k]! / uniform) + b * sG[i]! * slope;
+    }
+  }
+  return terms;
+}
+
+/**
  * How much the reference's loss and gradient move when every probability moves by 4 float32 ulp (the kernel
  * computes P = σ(x) in float32 to ~1.4 ulp, and soft_skel's differences δ = P_a − P_b of close values,
- * such as σ(5.75) − σ(5.5) = 9e-4, carry that error relative to δ: 1e-4 there). The reference is run on
- * P·(1 + 4·2^-24·σ) and P·(1 − 4·2^-24·σ) (activation 'none'), σ = ±1 a function of the value (equal
- * values move together, so ties and the order of values 4 ulp apart stay as they are), and the largest
- * change of the loss (per entry for reduction 'none') and of dL/dP, carried to the input by P(1 − P) for
- * the sigmoid, per element, is returned.
+ * such as σ(5.75) − σ(5.5) = 9e-4, carry that error relative to δ: 1e-4 there), and the targets too (the
+ * kernel's float32 products S_P·g round like a 4-ulp move of g, which matters where g_i − Tprec cancels).
+ * The reference is run on P·(1 ± 4·2^-24·σ), then on G·(1 ± 4·2^-24·σ) (activation 'none'; at most 1),
+ * σ = ±1 a function of the value (equal values move together, so ties and the order of values 4 ulp apart
+ * stay as they are), and the largest change of the loss (per entry for reduction 'none') and of dL/dP,
+ * carried to the input by P(1 − P) for the sigmoid, per element, is returned.
  */
 function poolConditioning(x: Float32Array, g: ArrayLike<number>, activation: string, options: Record<string, unknown>, cl: boolean): { loss: number | Float64Array; grad: Float64Array } {
   const sig = activation === 'sigmoid';
   const p = Float64Array.from(x, (v) => (sig ? sigmoid(v) : v));
   const reference = cl ? clDiceLossReference : toleranceDiceLossReference;
-  const at = (e: number) => reference(p.map((v) => Math.min(1, v * (1 + e * valueSign(v)))), g, { ...options, activation: 'none' } as never);
-  const [mid, up, down] = [at(0), at(4 * F32_EPS), at(-4 * F32_EPS)];
-  const change = (v: number, a: number, b: number) => Math.max(Math.abs(a - v), Math.abs(b - v));
+  const moved = (a: ArrayLike<number>, e: number) => Float64Array.from(a, (v) => Math.min(1, v * (1 + e * valueSign(v))));
+  const at = (pp: ArrayLike<number>, gg: ArrayLike<number>) => reference(pp, gg, { ...options, activation: 'none' } as never);
+  const eps = 4 * F32_EPS;
+  const mid = at(p, g);
+  const others = [at(moved(p, eps), g), at(moved(p, -eps), g), at(p, moved(g, eps)), at(p, moved(g, -eps))];
+  const change = (v: number, of: (r: typeof mid) => number) => Math.max(...others.map((o) => Math.abs(of(o) - v)));
   const loss = mid.loss instanceof Float64Array
-    ? mid.loss.map((v, e) => change(v, (up.loss as Float64Array)[e]!, (down.loss as Float64Array)[e]!))
-    : change(mid.loss, up.loss as number, down.loss as number);
-  const grad = mid.grad ? mid.grad.map((v, i) => change(v, up.grad![i]!, down.grad![i]!) * (sig ? p[i]! * sigmoid(-x[i]!) : 1)) : new Float64Array(x.length);
+    ? mid.loss.map((v, e) => change(v, (o) => (o.loss as Float64Array)[e]!))
+    : change(mid.loss, (o) => o.loss as number);
+  const grad = mid.grad ? mid.grad.map((v, i) => change(v, (o) => o.grad![i]!) * (sig ? p[i]! * sigmoid(-x[i]!) : 1)) : new Float64Array(x.length);
   return { loss, grad };
 }
 
 /**
  * The pooling losses against the float64 references (the tape of src/reference/pool.ts): loss within
  * lossTolerance of Σ|L_e| (each L_e ∈ [0, 1] from ratios of non-negative float32 sums), gradient within
- * 1e-5 × max|reference| (test/cldice.test.ts's bound), plus for toleranceDiceLoss 64 ulp of the terms that
- * cancel (toleranceTerms); both plus, only where that fails, twice the conditioning (poolConditioning). Probabilities keep exact ties (the same in both, so
+ * 1e-5 × max|reference| (test/cldice.test.ts's bound), plus 64 ulp of the terms that cancel (clDiceTerms,
+ * toleranceTerms); both plus, only where that fails, twice the conditioning (poolConditioning). Probabilities keep exact ties (the same in both, so
  * the same arg-max); logits are grid logits (see gridLogits).
  */
 export function poolProblem(c: PoolCase): Problem {
@@ -576,7 +618,15 @@ export function poolProblem(c: PoolCase): Problem {
         const tol = lossTolerance(Math.abs(ref.loss)) + 2 * (slack().loss as number);
         if (!(err <= tol)) return `loss = ${value}, reference ${ref.loss} (diff ${value - ref.loss}, tolerance ${tol})`;
       }
-      const terms = () => (cl ? new Float64Array(input.length) : toleranceTerms(input, target, c, radius));
+      const terms = () => {
+        if (!cl) return toleranceTerms(input, target, c, radius);
+        // With alpha < 1 the Dice part's cancelling terms too (diceLoss with smoothNr = smoothDr = smooth).
+        const t = clDiceTerms(input, target, c, radius, refOptions), alpha = c.alpha ?? 1;
+        if (alpha === 1) return t;
+        const s = c.smooth ?? 1;
+        const dice = regionGradientScale('dice', input, target, { shape: c.shape, activation: c.activation, smoothNr: s, smoothDr: s, reduction: c.reduction });
+        return t.map((v, i) => v + (1 - alpha) * dice[i]!);
+      };
       const bad = gradientMismatch(grad!, ref.grad!, terms);
       if (bad === null) return null;
       return gradientMismatch(grad!, ref.grad!, () => terms().map((t, i) => t + (2 * slack().grad[i]!) / (64 * F32_EPS))) === null ? null : bad;

@@ -143,6 +143,18 @@ const SHRUNK: { bug: string; fn: string; case: unknown; layout: Layout; open?: t
     layout: ALIGNED,
   },
   {
+    bug: 'bound: clDiceLoss where g_i ≈ Tprec (smooth 1e-6): the seeds a·(g_i − Tprec) cancel (clDiceTerms)',
+    fn: 'clDiceLoss',
+    case: { fn: 'clDiceLoss', shape: [1, 1, 2, 1], seed: 427171720, fill: 'random', activation: 'sigmoid', target: 'soft', reduction: 'mean', smooth: 0.000001 },
+    layout: ALIGNED,
+  },
+  {
+    bug: 'bound: clDiceLoss with alpha 0 (diceLoss): the Dice gradient\'s cancelling terms 2g² + 2gs − s',
+    fn: 'clDiceLoss',
+    case: { fn: 'clDiceLoss', shape: [1, 1, 1, 1], seed: 677068995, fill: 'zeros', activation: 'none', target: 'soft', reduction: 'mean', smooth: 0.00001, alpha: 0 },
+    layout: ALIGNED,
+  },
+  {
     bug: 'bound: clDiceLoss gradient through δ = σ(5.75) − σ(5.5) on a 3 × 1 plane',
     fn: 'clDiceLoss',
     case: { fn: 'clDiceLoss', shape: [1, 1, 1, 3, 1], seed: 664138734, fill: 'zeros', activation: 'sigmoid', target: 'hard', reduction: 'mean', smooth: 0.00001 },
