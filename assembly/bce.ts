@@ -25,7 +25,7 @@
 // same bits.
 
 import {
-  vexp, sexp, kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax, pmin,
+  vexp, sexp, vexpNonPositive, sexpNonPositive, kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax, pmin,
   vlog, slog, vlogNormal, slogNormal, vlog1pWith, slog1pWith,
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidNegFromTail, ssigmoidNegFromTail,
   vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
@@ -531,7 +531,7 @@ export function focalSoftmaxCounts(x: usize, t: usize, m: usize, counts: usize, 
       let S = zero, ey = zero, xy = zero, al = zero;
       for (let c = 0; c < C; c++) {
         const xc = v128.load(xn + ((<usize>c * stride + s) << 2));
-        const e = vexp(f32x4.sub(xc, mx));
+        const e = vexpNonPositive(f32x4.sub(xc, mx));
         v128.store(E + (<usize>c << 4), e);
         const isY = i32x4.eq(y, i32x4.splat(c));
         S = f32x4.add(S, v128.andnot(e, isY));
@@ -577,7 +577,7 @@ export function focalSoftmaxCounts(x: usize, t: usize, m: usize, counts: usize, 
         let S: f32 = 0, ey: f32 = 0, xy: f32 = 0, al: f32 = 0;
         for (let c = 0; c < C; c++) {
           const xc = load<f32>(xn + ((<usize>c * stride + e0) << 2));
-          const e = sexp(xc - mx);
+          const e = sexpNonPositive(xc - mx);
           store<f32>(E + (<usize>c << 2), e);
           S += y == c ? <f32>0 : e; // the SIMD build adds 0 in y's lane
           if (y == c) { ey = e; xy = xc; al = load<f32>(weights + (<usize>c << 2)); }

@@ -23,11 +23,12 @@
 // block), so that vector loads never run past the end of an array.
 
 import {
-  vexp, sexp, kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax, pmin,
+  vexpNonPositive, sexpNonPositive, kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax, pmin,
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
+  vsignedTail, ssignedTail, vsigmoidFromSignedTail, ssigmoidFromSignedTail,
   vlogNormal, slogNormal,
 } from './simd';
-import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, targetBytes, vtarget, vindex, starget, sindex } from './layout';
+import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, ACT_SIGMOID_TAIL, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, targetBytes, vtarget, vindex, starget, sindex } from './layout';
 
 
 // Scalar build: the 8 lanes of the three accumulators (I, SP, SG), and of the
@@ -65,20 +66,6 @@ export function diceScratchBytes(C: i32): i32 {
 // @ts-ignore: decorator
 @inline function vunit(g: v128, one: v128): v128 {
   return v128.and(f32x4.ge(g, kConst(K_ZERO)), f32x4.le(g, one));
-}
-// The probability from the loaded value: the input itself ('none'), σ(x), or
-// (softmax) the probability already written to E by softmaxBlock.
-// @ts-ignore: decorator
-@inline function vprob(act: i32, x: v128): v128 {
-  if (act != ACT_SIGMOID) return x;
-  const t = vexpNegAbs(x);
-  return vsigmoidFromTail(x, t, f32x4.div(kConst(K_ONE), f32x4.add(kConst(K_ONE), t)));
-}
-// @ts-ignore: decorator
-@inline function sprob(act: i32, x: f32): f32 {
-  if (act != ACT_SIGMOID) return x;
-  const t = sexpNegAbs(x);
-  return ssigmoidFromTail(x, t, <f32>1.0 / (<f32>1.0 + t));
 }
 // The intersection term of one element: p·g, or min(p, g) for soft labels,
 // and its derivative dI/dp: g, or the step (1 − sign(p − g))/2.
@@ -131,7 +118,7 @@ export function diceScratchBytes(C: i32): i32 {
       }
       let z = kConst(K_ZERO), err = z;
       for (let c = 0; c < C; c++) {
-        const e = vexp(f32x4.sub(v128.load(x + ((<usize>c * stride + s) << 2)), m));
+        const e = vexpNonPositive(f32x4.sub(v128.load(x + ((<usize>c * stride + s) << 2)), m));
         v128.store(E + <usize>c * BLOCK * 4 + j, e);
         const sum = f32x4.add(z, e);
         if (lse) {
@@ -161,7 +148,7 @@ export function diceScratchBytes(C: i32): i32 {
       }
       let z: f32 = 0, err: f32 = 0;
       for (let c = 0; c < C; c++) {
-        const e = sexp(load<f32>(x + ((<usize>c * stride + s) << 2)) - m);
+        const e = sexpNonPositive(load<f32>(x + ((<usize>c * stride + s) << 2)) - m);
         store<f32>(E + <usize>c * BLOCK * 4 + j, e);
         const sum = z + e;
         if (lse) {
@@ -203,14 +190,14 @@ export const PIX_CE = 2;
 @inline function sumsBlock(
   act: i32, tgt: i32, maskMode: i32, vector: bool, pix: i32,
   x: usize, g: usize, m: usize, stride: usize, C: i32, from: usize, to: usize,
-  ignore: i32, hasIgnore: bool, squared: bool, lo: f32, posAt: f32, stats: usize, scratch: usize,
+  ignore: i32, hasIgnore: bool, squared: bool, lo: f32, posAt: f32, stats: usize, scratch: usize, tail: usize,
 ): i32 {
   const E = scratch, MX = scratch + offMX(C), LZ = MX + BLOCK * 4;
   let flags = act == ACT_SOFTMAX ? softmaxBlock(vector, pix == PIX_CE, x, stride, C, from, to, E) : 0;
   const gsize = targetBytes(tgt);
   const rel = from << 2;
   for (let c = 0; c < C; c++) {
-    const xr = x + <usize>c * stride * 4;
+    const xr = x + <usize>c * stride * 4, tr = tail + <usize>c * stride * 4;
     const er = E + <usize>c * BLOCK * 4 - rel;
     const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
     const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
@@ -240,7 +227,16 @@ export const PIX_CE = 2;
           xA = v128.load(xr + (s << 2)); xB = v128.load(xr + (s << 2), 16);
           xBits = i32x4.max_u(xBits, i32x4.max_u(v128.and(xA, absMask), v128.and(xB, absMask)));
         }
-        let pa = vprob(act, xA), pb = vprob(act, xB);
+        let pa = xA, pb = xB;
+        if (act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL) {
+          const ta = vexpNegAbs(xA), tb = vexpNegAbs(xB);
+          pa = vsigmoidFromTail(xA, ta, f32x4.div(one, f32x4.add(one, ta)));
+          pb = vsigmoidFromTail(xB, tb, f32x4.div(one, f32x4.add(one, tb)));
+          if (act == ACT_SIGMOID_TAIL) {
+            v128.store(tr + (s << 2), vsignedTail(xA, ta));
+            v128.store(tr + (s << 2), vsignedTail(xB, tb), 16);
+          }
+        }
         let ka = keepAll, kb = keepAll;
         let ga: v128, gb: v128;
         if (isIndex(tgt)) {
@@ -305,7 +301,12 @@ export const PIX_CE = 2;
         } else {
           const xv = load<f32>(xr + (s << 2));
           if (xv - xv != 0) flags |= FLAG_INPUT;
-          p = sprob(act, xv);
+          p = xv;
+          if (act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL) {
+            const t = sexpNegAbs(xv);
+            p = ssigmoidFromTail(xv, t, <f32>1.0 / (<f32>1.0 + t));
+            if (act == ACT_SIGMOID_TAIL) store<f32>(tr + (s << 2), ssignedTail(xv, t));
+          }
         }
         if (isIndex(tgt)) {
           const t = sindex(tgt, gr, s);
@@ -404,125 +405,147 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   //   PN = Σ_{c≠a} p_c,  TN = Σ_{c≠a} p_c·q_c,
   // where every term is small when p_a is close to 1. Sweep 0 gathers q_a, PN
   // and TN, sweep 1 writes the output.
-  const E = scratch, R = scratch + offR(C);
-  const F = R + BLOCK * 4, QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4, WT = TN + BLOCK * 4;
-  const rel = from << 2;
+  const E = scratch, F = scratch + offR(C) + BLOCK * 4;
+  const QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4;
   if (act == ACT_SOFTMAX) {
     softmaxBlock(vector, false, x, stride, C, from, to, E);
     memory.fill(F, 0, 5 * BLOCK * 4);
+    gradSweep(act, tgt, maskMode, vector, ce, 0, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
+    softmaxArgmaxTerm(vector, QA, PN, TN, to - from);
+    gradSweep(act, tgt, maskMode, vector, ce, 1, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
+  } else {
+    gradSweep(act, tgt, maskMode, vector, ce, 0, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
   }
+}
+
+// One sweep over the rows of a block (see gradBlock): the output, or with
+// softmax first (sweep 0) the arg-max terms. `sweep` is a constant.
+// @ts-ignore: decorator
+@inline function gradSweep(
+  act: i32, tgt: i32, maskMode: i32, vector: bool, ce: bool, sweep: i32,
+  x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
+  ignore: i32, hasIgnore: bool, coef: usize, scratch: usize,
+): void {
+  const E = scratch, R = scratch + offR(C);
+  const F = R + BLOCK * 4, QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4, WT = TN + BLOCK * 4;
+  const rel = from << 2;
   const gsize = targetBytes(tgt);
-  const sweeps = act == ACT_SOFTMAX ? 2 : 1;
-  for (let sweep = 0; sweep < sweeps; sweep++) {
-    if (sweep == 1) softmaxArgmaxTerm(vector, QA, PN, TN, to - from);
-    for (let c = 0; c < C; c++) {
-      const xr = x + <usize>c * stride * 4;
-      const orow = out + <usize>c * stride * 4;
-      const er = E + <usize>c * BLOCK * 4 - rel;
-      const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
-      const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
-      const cf = coef + <usize>c * (ce ? 16 : 12);
-      if (ASC_FEATURE_SIMD && vector) {
-        const A = f32x4.splat(load<f32>(cf)), B1 = f32x4.splat(load<f32>(cf, 4)), B2 = f32x4.splat(load<f32>(cf, 8));
-        const W = f32x4.splat(ce ? load<f32>(cf, 12) : <f32>0);
-        const one = kConst(K_ONE);
-        const cv = i32x4.splat(c), ign = i32x4.splat(ignore);
-        const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
-        const keepAll = i32x4.splat(-1);
-        for (let s = from; s < to; s += 4) {
-          let keep = keepAll;
-          let p: v128, slope: v128 = one, gv: v128;
-          if (act == ACT_SOFTMAX) {
-            p = v128.load(er + (s << 2));
-          } else {
-            const xv = v128.load(xr + (s << 2));
-            if (act == ACT_SIGMOID) {
-              const t = vexpNegAbs(xv), r = f32x4.div(one, f32x4.add(one, t));
-              p = vsigmoidFromTail(xv, t, r);
-              slope = vsigmoidSlopeFromTail(t, r);
-            } else p = xv;
-          }
-          if (isIndex(tgt)) {
-            const t = vindex(tgt, gr, s);
-            keep = v128.andnot(keep, v128.and(i32x4.eq(t, ign), ignOn));
-            gv = v128.and(i32x4.eq(t, cv), one);
-          } else {
-            gv = vtarget(tgt, gr, s);
-          }
-          if (maskMode != MASK_NONE) keep = v128.and(keep, vmaskKeep(mr, s));
-          let q = f32x4.add(f32x4.add(f32x4.mul(A, vinterSlope(tgt, p, gv, one)), f32x4.mul(B2, p)), B1);
-          if (maskMode != MASK_NONE || isIndex(tgt)) q = v128.and(q, keep);
-          if (act == ACT_SOFTMAX) {
-            const j = (s << 2) - rel;
-            const qa = v128.load(QA + j);
-            // The CE term's −[k = y]·W_y of this channel (0 unless kept and labelled c).
-            const wy = ce ? v128.and(f32x4.mul(gv, W), keep) : kConst(K_ZERO);
-            if (sweep == 1) {
-              let d = f32x4.add(f32x4.sub(q, qa), v128.load(TN + j));
-              if (ce) d = f32x4.add(d, v128.load(WT + j));
-              let o = f32x4.mul(p, d);
-              if (ce) o = f32x4.sub(o, wy);
-              v128.store(orow + (s << 2), o);
-            } else {
-              const found = v128.load(F + j);
-              const isArg = v128.andnot(f32x4.eq(p, v128.load(R + j)), found);
-              v128.store(F + j, v128.or(found, isArg));
-              v128.store(QA + j, v128.bitselect(q, qa, isArg));
-              v128.store(PN + j, f32x4.add(v128.load(PN + j), v128.andnot(p, isArg)));
-              v128.store(TN + j, f32x4.add(v128.load(TN + j), v128.andnot(f32x4.mul(p, q), isArg)));
-              if (ce) v128.store(WT + j, f32x4.add(v128.load(WT + j), wy));
-            }
-          } else {
-            v128.store(orow + (s << 2), act == ACT_SIGMOID ? f32x4.mul(q, slope) : q);
-          }
+  for (let c = 0; c < C; c++) {
+    const xr = x + <usize>c * stride * 4;
+    const orow = out + <usize>c * stride * 4;
+    const er = E + <usize>c * BLOCK * 4 - rel;
+    const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
+    const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
+    const cf = coef + <usize>c * (ce ? 16 : 12);
+    if (ASC_FEATURE_SIMD && vector) {
+      const A = f32x4.splat(load<f32>(cf)), B1 = f32x4.splat(load<f32>(cf, 4)), B2 = f32x4.splat(load<f32>(cf, 8));
+      const W = f32x4.splat(ce ? load<f32>(cf, 12) : <f32>0);
+      const one = kConst(K_ONE);
+      const cv = i32x4.splat(c), ign = i32x4.splat(ignore);
+      const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
+      const keepAll = i32x4.splat(-1);
+      for (let s = from; s < to; s += 4) {
+        let keep = keepAll;
+        let p: v128, slope: v128 = one, gv: v128;
+        if (act == ACT_SOFTMAX) {
+          p = v128.load(er + (s << 2));
+        } else {
+          const xv = v128.load(xr + (s << 2));
+          if (act == ACT_SIGMOID) {
+            const t = vexpNegAbs(xv), r = f32x4.div(one, f32x4.add(one, t));
+            p = vsigmoidFromTail(xv, t, r);
+            slope = vsigmoidSlopeFromTail(t, r);
+          } else if (act == ACT_SIGMOID_TAIL) {
+            // xv is the signed tail pass 1 stored: no exp here.
+            const t = f32x4.abs(xv), r = f32x4.div(one, f32x4.add(one, t));
+            p = vsigmoidFromSignedTail(xv, t, r);
+            slope = vsigmoidSlopeFromTail(t, r);
+          } else p = xv;
         }
-      } else {
-        const A = load<f32>(cf), B1 = load<f32>(cf, 4), B2 = load<f32>(cf, 8);
-        const W: f32 = ce ? load<f32>(cf, 12) : 0;
-        for (let s = from; s < to; s++) {
-          let keep = true;
-          let p: f32, slope: f32 = 1, gv: f32;
-          if (act == ACT_SOFTMAX) {
-            p = load<f32>(er + (s << 2));
+        if (isIndex(tgt)) {
+          const t = vindex(tgt, gr, s);
+          keep = v128.andnot(keep, v128.and(i32x4.eq(t, ign), ignOn));
+          gv = v128.and(i32x4.eq(t, cv), one);
+        } else {
+          gv = vtarget(tgt, gr, s);
+        }
+        if (maskMode != MASK_NONE) keep = v128.and(keep, vmaskKeep(mr, s));
+        let q = f32x4.add(f32x4.add(f32x4.mul(A, vinterSlope(tgt, p, gv, one)), f32x4.mul(B2, p)), B1);
+        if (maskMode != MASK_NONE || isIndex(tgt)) q = v128.and(q, keep);
+        if (act == ACT_SOFTMAX) {
+          const j = (s << 2) - rel;
+          const qa = v128.load(QA + j);
+          // The CE term's −[k = y]·W_y of this channel (0 unless kept and labelled c).
+          const wy = ce ? v128.and(f32x4.mul(gv, W), keep) : kConst(K_ZERO);
+          if (sweep == 1) {
+            let d = f32x4.add(f32x4.sub(q, qa), v128.load(TN + j));
+            if (ce) d = f32x4.add(d, v128.load(WT + j));
+            let o = f32x4.mul(p, d);
+            if (ce) o = f32x4.sub(o, wy);
+            v128.store(orow + (s << 2), o);
           } else {
-            const xv = load<f32>(xr + (s << 2));
-            if (act == ACT_SIGMOID) {
-              const t = sexpNegAbs(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
-              p = ssigmoidFromTail(xv, t, r);
-              slope = ssigmoidSlopeFromTail(t, r);
-            } else p = xv;
+            const found = v128.load(F + j);
+            const isArg = v128.andnot(f32x4.eq(p, v128.load(R + j)), found);
+            v128.store(F + j, v128.or(found, isArg));
+            v128.store(QA + j, v128.bitselect(q, qa, isArg));
+            v128.store(PN + j, f32x4.add(v128.load(PN + j), v128.andnot(p, isArg)));
+            v128.store(TN + j, f32x4.add(v128.load(TN + j), v128.andnot(f32x4.mul(p, q), isArg)));
+            if (ce) v128.store(WT + j, f32x4.add(v128.load(WT + j), wy));
           }
-          if (isIndex(tgt)) {
-            const t = sindex(tgt, gr, s);
-            if (hasIgnore && t == ignore) keep = false;
-            gv = t == c ? 1 : 0;
+        } else {
+          v128.store(orow + (s << 2), act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL ? f32x4.mul(q, slope) : q);
+        }
+      }
+    } else {
+      const A = load<f32>(cf), B1 = load<f32>(cf, 4), B2 = load<f32>(cf, 8);
+      const W: f32 = ce ? load<f32>(cf, 12) : 0;
+      for (let s = from; s < to; s++) {
+        let keep = true;
+        let p: f32, slope: f32 = 1, gv: f32;
+        if (act == ACT_SOFTMAX) {
+          p = load<f32>(er + (s << 2));
+        } else {
+          const xv = load<f32>(xr + (s << 2));
+          if (act == ACT_SIGMOID) {
+            const t = sexpNegAbs(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
+            p = ssigmoidFromTail(xv, t, r);
+            slope = ssigmoidSlopeFromTail(t, r);
+          } else if (act == ACT_SIGMOID_TAIL) {
+            const t = abs<f32>(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
+            p = ssigmoidFromSignedTail(xv, t, r);
+            slope = ssigmoidSlopeFromTail(t, r);
+          } else p = xv;
+        }
+        if (isIndex(tgt)) {
+          const t = sindex(tgt, gr, s);
+          if (hasIgnore && t == ignore) keep = false;
+          gv = t == c ? 1 : 0;
+        } else {
+          gv = starget(tgt, gr, s);
+        }
+        if (maskMode != MASK_NONE && load<u8>(mr + s) == 0) keep = false;
+        let q: f32 = (A * sinterSlope(tgt, p, gv) + B2 * p) + B1;
+        if (!keep) q = 0;
+        if (act == ACT_SOFTMAX) {
+          const j = (s << 2) - rel;
+          const qa = load<f32>(QA + j);
+          const wy: f32 = ce && keep ? gv * W : 0;
+          if (sweep == 1) {
+            let d = (q - qa) + load<f32>(TN + j);
+            if (ce) d = d + load<f32>(WT + j);
+            let o = p * d;
+            if (ce) o = o - wy;
+            store<f32>(orow + (s << 2), o);
           } else {
-            gv = starget(tgt, gr, s);
+            const isArg = load<i32>(F + j) == 0 && p == load<f32>(R + j);
+            if (isArg) store<i32>(F + j, -1);
+            store<f32>(QA + j, isArg ? q : qa);
+            store<f32>(PN + j, load<f32>(PN + j) + (isArg ? 0 : p));
+            store<f32>(TN + j, load<f32>(TN + j) + (isArg ? 0 : p * q));
+            if (ce) store<f32>(WT + j, load<f32>(WT + j) + wy);
           }
-          if (maskMode != MASK_NONE && load<u8>(mr + s) == 0) keep = false;
-          let q: f32 = (A * sinterSlope(tgt, p, gv) + B2 * p) + B1;
-          if (!keep) q = 0;
-          if (act == ACT_SOFTMAX) {
-            const j = (s << 2) - rel;
-            const qa = load<f32>(QA + j);
-            const wy: f32 = ce && keep ? gv * W : 0;
-            if (sweep == 1) {
-              let d = (q - qa) + load<f32>(TN + j);
-              if (ce) d = d + load<f32>(WT + j);
-              let o = p * d;
-              if (ce) o = o - wy;
-              store<f32>(orow + (s << 2), o);
-            } else {
-              const isArg = load<i32>(F + j) == 0 && p == load<f32>(R + j);
-              if (isArg) store<i32>(F + j, -1);
-              store<f32>(QA + j, isArg ? q : qa);
-              store<f32>(PN + j, load<f32>(PN + j) + (isArg ? 0 : p));
-              store<f32>(TN + j, load<f32>(TN + j) + (isArg ? 0 : p * q));
-              if (ce) store<f32>(WT + j, load<f32>(WT + j) + wy);
-            }
-          } else {
-            store<f32>(orow + (s << 2), act == ACT_SIGMOID ? q * slope : q);
-          }
+        } else {
+          store<f32>(orow + (s << 2), act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL ? q * slope : q);
         }
       }
     }
@@ -548,8 +571,8 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
 // serves every specialisation (inlining them too would only grow the module).
 function sumsBlockScalar(act: i32, tgt: i32, maskMode: i32, pix: i32,
   x: usize, g: usize, m: usize, stride: usize, C: i32, from: usize, to: usize,
-  ignore: i32, hasIgnore: bool, squared: bool, lo: f32, posAt: f32, stats: usize, scratch: usize): i32 {
-  return sumsBlock(act, tgt, maskMode, false, pix, x, g, m, stride, C, from, to, ignore, hasIgnore, squared, lo, posAt, stats, scratch);
+  ignore: i32, hasIgnore: bool, squared: bool, lo: f32, posAt: f32, stats: usize, scratch: usize, tail: usize): i32 {
+  return sumsBlock(act, tgt, maskMode, false, pix, x, g, m, stride, C, from, to, ignore, hasIgnore, squared, lo, posAt, stats, scratch, tail);
 }
 function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
   x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
@@ -575,22 +598,28 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
 @inline function sumsAll(act: i32, tgt: i32, masked: bool, pix: i32,
   x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool,
-  lo: f32, posAt: f32): i32 {
+  lo: f32, posAt: f32, tail: usize): i32 {
   let flags = 0;
   const main = <usize>(L & ~7);
   const mm = masked ? maskMode : MASK_NONE;
   for (let n = 0; n < N; n++) {
-    const xn = x + <usize>n * C * stride * 4;
+    const xn = x + <usize>n * C * stride * 4, tn = tail + <usize>n * C * stride * 4;
     const gn = sampleTargetRow(tgt, g, n, C, stride), mn = sampleMaskRow(mm, m, n, C, stride);
     const sn = stats + <usize>n * C * statsWidth(pix) * 8;
     for (let b: usize = 0; b < main; b += BLOCK) {
       const e = b + BLOCK < main ? b + BLOCK : main;
-      flags |= ASC_FEATURE_SIMD
-        ? sumsBlock(act, tgt, mm, true, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, lo, posAt, sn, scratch)
-        : sumsBlockScalar(act, tgt, mm, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, lo, posAt, sn, scratch);
+      // `squared` as a constant in each vector loop: a run-time flag there
+      // becomes a branch per iteration, around which V8 spills the accumulators.
+      if (!ASC_FEATURE_SIMD) {
+        flags |= sumsBlockScalar(act, tgt, mm, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, lo, posAt, sn, scratch, tn);
+      } else if (squared) {
+        flags |= sumsBlock(act, tgt, mm, true, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, true, lo, posAt, sn, scratch, tn);
+      } else {
+        flags |= sumsBlock(act, tgt, mm, true, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, false, lo, posAt, sn, scratch, tn);
+      }
     }
     if (main < <usize>L) {
-      flags |= sumsBlockScalar(act, tgt, mm, pix, xn, gn, mn, stride, C, main, L, ignore, hasIgnore, squared, lo, posAt, sn, scratch);
+      flags |= sumsBlockScalar(act, tgt, mm, pix, xn, gn, mn, stride, C, main, L, ignore, hasIgnore, squared, lo, posAt, sn, scratch, tn);
     }
   }
   return flags;
@@ -618,75 +647,130 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
 }
 
 // ------------------------------------------------------------- exports ----
-// One specialised loop per (activation, target kind, masked?) : the constant
-// arguments below are folded by the optimiser into branch-free inner loops.
+// One kernel function per (activation, masked or not), each an ordinary
+// function in which every argument that selects a code path is a constant, so
+// that the optimiser folds it into branch-free inner loops (one per target
+// kind, squared or not). Keeping them apart keeps every function small:
+// Binaryen's passes are superlinear in function size (one function holding
+// every loop took minutes to build), and V8 allocates registers per function.
 
 /**
  * Pass 1: adds the sums (I, SP, SG) of every (sample, channel) into `stats`
  * (f64, [N][C][3]). Returns validation flags: 1 = a non-finite input,
  * 2 = a dense target outside [0, 1] or a class index outside [0, C).
+ * With ACT_SIGMOID_TAIL it also writes the signed tails to `tail` (the input's
+ * layout), for diceGradient to read in place of the input.
  */
 export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
+  N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool,
+  tail: usize): i32 {
   const st = <usize>stride;
-  if (act == ACT_NONE) return sumsTarget(ACT_NONE, tgt, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  if (act == ACT_SIGMOID) return sumsTarget(ACT_SIGMOID, tgt, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  return sumsTarget(ACT_SOFTMAX, tgt, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  const masked = maskMode != MASK_NONE;
+  if (act == ACT_NONE) return masked ? sumsNoneMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsNone(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+  if (act == ACT_SIGMOID) return masked ? sumsSigmoidMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsSigmoid(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+  if (act == ACT_SIGMOID_TAIL) return masked ? sumsSigmoidTailMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsSigmoidTail(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+  return masked ? sumsSoftmaxMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsSoftmax(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+}
+function sumsNone(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
+  return sumsTarget(ACT_NONE, false, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+}
+function sumsNoneMasked(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
+  return sumsTarget(ACT_NONE, true, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+}
+function sumsSigmoid(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
+  return sumsTarget(ACT_SIGMOID, false, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+}
+function sumsSigmoidMasked(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
+  return sumsTarget(ACT_SIGMOID, true, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+}
+function sumsSigmoidTail(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
+  return sumsTarget(ACT_SIGMOID_TAIL, false, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+}
+function sumsSigmoidTailMasked(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
+  return sumsTarget(ACT_SIGMOID_TAIL, true, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+}
+function sumsSoftmax(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
+  return sumsTarget(ACT_SOFTMAX, false, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+}
+function sumsSoftmaxMasked(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
+  return sumsTarget(ACT_SOFTMAX, true, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
 }
 // @ts-ignore: decorator
-@inline function sumsTarget(act: i32, tgt: i32, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
-  if (tgt == TGT_F32) return sumsMask(act, TGT_F32, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  if (tgt == TGT_U8) return sumsMask(act, TGT_U8, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  if (tgt == TGT_SOFT) return sumsMask(act, TGT_SOFT, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  return sumsIndex(act, tgt, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-}
-// @ts-ignore: decorator
-@inline function sumsIndex(act: i32, tgt: i32, pix: i32, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
-  if (tgt == IDX_U8) return sumsMask(act, IDX_U8, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  if (tgt == IDX_U16) return sumsMask(act, IDX_U16, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  return sumsMask(act, IDX_I32, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-}
-// @ts-ignore: decorator
-@inline function sumsMask(act: i32, tgt: i32, pix: i32, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
-  if (maskMode == MASK_NONE) return sumsAll(act, tgt, false, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0);
-  return sumsAll(act, tgt, true, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0);
+@inline function sumsTarget(act: i32, masked: bool, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
+  if (tgt == TGT_F32) return sumsAll(act, TGT_F32, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
+  if (tgt == TGT_U8) return sumsAll(act, TGT_U8, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
+  if (tgt == TGT_SOFT) return sumsAll(act, TGT_SOFT, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
+  if (tgt == IDX_U8) return sumsAll(act, IDX_U8, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
+  if (tgt == IDX_U16) return sumsAll(act, IDX_U16, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
+  return sumsAll(act, IDX_I32, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
 }
 
 /**
  * Pass 2: writes dLoss/dInput to `out` (same layout as the input) from the
  * coefficients (A, B1, B2) of regionEpilogue, `coefStride` bytes apart per
- * sample (0 with batch: one row for all samples).
+ * sample (0 with batch: one row for all samples). With ACT_SIGMOID_TAIL, `x`
+ * is the tail array diceSums wrote.
  */
 export function diceGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, coefStride: i32, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool): void {
   const st = <usize>stride, cs = <usize>coefStride;
-  if (act == ACT_NONE) gradTarget(ACT_NONE, tgt, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (act == ACT_SIGMOID) gradTarget(ACT_SIGMOID, tgt, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else gradTarget(ACT_SOFTMAX, tgt, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  const masked = maskMode != MASK_NONE;
+  if (act == ACT_NONE) { if (masked) gradNoneMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); else gradNone(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); }
+  else if (act == ACT_SIGMOID) { if (masked) gradSigmoidMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); else gradSigmoid(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); }
+  else if (act == ACT_SIGMOID_TAIL) { if (masked) gradSigmoidTailMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); else gradSigmoidTail(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); }
+  else if (masked) gradSoftmaxMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
+  else gradSoftmax(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
+}
+function gradNone(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  gradTarget(ACT_NONE, false, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
+}
+function gradNoneMasked(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  gradTarget(ACT_NONE, true, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
+}
+function gradSigmoid(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  gradTarget(ACT_SIGMOID, false, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
+}
+function gradSigmoidMasked(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  gradTarget(ACT_SIGMOID, true, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
+}
+function gradSigmoidTail(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  gradTarget(ACT_SIGMOID_TAIL, false, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
+}
+function gradSigmoidTailMasked(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  gradTarget(ACT_SIGMOID_TAIL, true, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
+}
+function gradSoftmax(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  gradTarget(ACT_SOFTMAX, false, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
+}
+function gradSoftmaxMasked(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  gradTarget(ACT_SOFTMAX, true, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
 }
 // @ts-ignore: decorator
-@inline function gradTarget(act: i32, tgt: i32, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  if (tgt == TGT_F32) gradMask(act, TGT_F32, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == TGT_U8) gradMask(act, TGT_U8, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == TGT_SOFT) gradMask(act, TGT_SOFT, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else gradIndex(act, tgt, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-}
-// @ts-ignore: decorator
-@inline function gradIndex(act: i32, tgt: i32, ce: bool, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  if (tgt == IDX_U8) gradMask(act, IDX_U8, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == IDX_U16) gradMask(act, IDX_U16, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else gradMask(act, IDX_I32, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-}
-// @ts-ignore: decorator
-@inline function gradMask(act: i32, tgt: i32, ce: bool, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  if (maskMode == MASK_NONE) gradAll(act, tgt, false, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else gradAll(act, tgt, true, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+@inline function gradTarget(act: i32, masked: bool, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  if (tgt == TGT_F32) gradAll(act, TGT_F32, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == TGT_U8) gradAll(act, TGT_U8, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == TGT_SOFT) gradAll(act, TGT_SOFT, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == IDX_U8) gradAll(act, IDX_U8, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == IDX_U16) gradAll(act, IDX_U16, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else gradAll(act, IDX_I32, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 
 // ---------------------------------------------------- fused combinations ---
@@ -704,11 +788,25 @@ export function diceBceSums(x: usize, g: usize, m: usize, stats: usize, scratch:
   N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, squared: bool, lo: f32, posAt: f32): i32 {
   const st = <usize>stride;
   if (tgt == TGT_F32) {
-    if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_F32, false, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt);
-    return sumsAll(ACT_SIGMOID, TGT_F32, true, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt);
+    if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_F32, false, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt, 0);
+    return sumsAll(ACT_SIGMOID, TGT_F32, true, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt, 0);
   }
-  if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_U8, false, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt);
-  return sumsAll(ACT_SIGMOID, TGT_U8, true, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt);
+  if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_U8, false, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt, 0);
+  return sumsAll(ACT_SIGMOID, TGT_U8, true, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt, 0);
+}
+
+// Masked or not, as a constant of each loop.
+// @ts-ignore: decorator
+@inline function sumsMask(act: i32, tgt: i32, pix: i32, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
+  if (maskMode == MASK_NONE) return sumsAll(act, tgt, false, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, 0);
+  return sumsAll(act, tgt, true, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, 0);
+}
+// @ts-ignore: decorator
+@inline function gradMask(act: i32, tgt: i32, ce: bool, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  if (maskMode == MASK_NONE) gradAll(act, tgt, false, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else gradAll(act, tgt, true, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 
 /**
@@ -718,7 +816,10 @@ export function diceBceSums(x: usize, g: usize, m: usize, stats: usize, scratch:
  */
 export function diceCeSums(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
-  return sumsIndex(ACT_SOFTMAX, tgt, PIX_CE, x, g, m, stats, scratch, N, C, L, <usize>stride, maskMode, ignore, hasIgnore, squared);
+  const st = <usize>stride;
+  if (tgt == IDX_U8) return sumsMask(ACT_SOFTMAX, IDX_U8, PIX_CE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  if (tgt == IDX_U16) return sumsMask(ACT_SOFTMAX, IDX_U16, PIX_CE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  return sumsMask(ACT_SOFTMAX, IDX_I32, PIX_CE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
 }
 
 /**
@@ -728,5 +829,8 @@ export function diceCeSums(x: usize, g: usize, m: usize, stats: usize, scratch: 
  */
 export function diceCeGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, coefStride: i32, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool): void {
-  gradIndex(ACT_SOFTMAX, tgt, true, x, g, m, out, coef, scratch, N, C, L, <usize>stride, maskMode, ignore, hasIgnore, <usize>coefStride);
+  const st = <usize>stride, cs = <usize>coefStride;
+  if (tgt == IDX_U8) gradMask(ACT_SOFTMAX, IDX_U8, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else if (tgt == IDX_U16) gradMask(ACT_SOFTMAX, IDX_U16, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  else gradMask(ACT_SOFTMAX, IDX_I32, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }

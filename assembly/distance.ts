@@ -29,7 +29,7 @@
 // same f32 operations and the same lane-ordered summation in the scalar build.
 
 import {
-  vexp, sexp, vlog, slog, kConst, K_ONE, K_ZERO, pmax,
+  vexp, sexp, vexpNonPositive, sexpNonPositive, vlog, slog, kConst, K_ONE, K_ZERO, pmax,
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
 } from './simd';
 import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, BLOCK, targetBytes, vtarget, starget } from './layout';
@@ -307,7 +307,7 @@ export function distanceProbabilities(x: usize, P: usize, N: i32, C: i32, S: i32
         for (let c = 1; c < C; c++) m = f32x4.pmax(m, v128.load(xs + <usize>c * rowBytes + o));
         let sum = kConst(K_ZERO);
         for (let c = 0; c < C; c++) {
-          const e = vexp(f32x4.sub(v128.load(xs + <usize>c * rowBytes + o), m));
+          const e = vexpNonPositive(f32x4.sub(v128.load(xs + <usize>c * rowBytes + o), m));
           v128.store(ps + <usize>c * rowBytes + o, e);
           sum = f32x4.add(sum, e);
         }
@@ -323,7 +323,7 @@ export function distanceProbabilities(x: usize, P: usize, N: i32, C: i32, S: i32
       for (let c = 1; c < C; c++) m = pmax(m, load<f32>(xs + <usize>c * rowBytes + o));
       let sum: f32 = 0;
       for (let c = 0; c < C; c++) {
-        const e = sexp(load<f32>(xs + <usize>c * rowBytes + o) - m);
+        const e = sexpNonPositive(load<f32>(xs + <usize>c * rowBytes + o) - m);
         store<f32>(ps + <usize>c * rowBytes + o, e);
         sum += e;
       }

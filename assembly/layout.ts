@@ -9,6 +9,10 @@ import { loadU8x4, loadU16x4 } from './simd';
 export const ACT_NONE = 0;    // the input holds probabilities
 export const ACT_SIGMOID = 1; // logits, elementwise
 export const ACT_SOFTMAX = 2; // logits, over the C channels of a pixel
+// Sigmoid logits with the tail kept between the passes (assembly/dice.ts):
+// pass 1 also stores each element's signed tail (simd.ts) at the same offset
+// of a scratch array, which pass 2 reads in place of the input.
+export const ACT_SIGMOID_TAIL = 3;
 
 export const TGT_F32 = 0;  // dense f32 target
 export const TGT_U8 = 1;   // dense u8 target (0/1)

@@ -37,13 +37,40 @@ export interface Chunk {
   readonly out: number;
 }
 
-/** Runs `kernel` over the whole layout, staging JS-heap arrays chunk by chunk. */
+/** Whether every array of a call already lives in Wasm memory: then the kernels run on it directly. */
+export function isDirect(streams: readonly (Stream | undefined)[], out: Operand | undefined): boolean {
+  return streams.every((s) => !s || s.op.wasm) && (!out || out.wasm);
+}
+
+/** Chunk geometry of a staged call: whole samples when a sample is small, else row segments. */
+function geometry({ N, C, S }: Shape): { samples: number; stride: number } {
+  if (C * S <= CHUNK_ELEMENTS) return { samples: Math.min(N, Math.floor(CHUNK_ELEMENTS / (C * S))), stride: S };
+  return { samples: 1, stride: Math.min(S, Math.max(BLOCK, Math.floor(CHUNK_ELEMENTS / C / BLOCK) * BLOCK)) };
+}
+
+/**
+ * Elements of an f32 array with one entry per input element in the layout the
+ * kernels see, chunk after chunk (the sum of samples × C × stride over the
+ * chunks): the size of what pass 1 keeps for pass 2 (the sigmoid tails).
+ */
+export function chunkedElements(shape: Shape, direct: boolean): number {
+  const { N, C, S } = shape;
+  if (direct) return N * C * S;
+  const { stride } = geometry(shape);
+  return stride === S ? N * C * S : N * C * Math.ceil(S / stride) * stride;
+}
+
+/**
+ * Runs `kernel` over the whole layout, staging JS-heap arrays chunk by chunk.
+ * `direct` (default: every array in Wasm memory) runs it once on the arrays
+ * themselves; two passes that share data laid out chunk by chunk pass the
+ * same value.
+ */
 export function stream(
   rt: Runtime, shape: Shape, streams: readonly (Stream | undefined)[], out: Operand | undefined,
-  kernel: (chunk: Chunk) => void,
+  kernel: (chunk: Chunk) => void, direct = isDirect(streams, out),
 ): void {
   const { N, C, S } = shape;
-  const direct = streams.every((s) => !s || s.op.wasm) && (!out || out.wasm);
   if (direct) {
     kernel({
       n0: 0, samples: N, s0: 0, length: S, stride: S,
@@ -52,11 +79,7 @@ export function stream(
     });
     return;
   }
-  // Chunk geometry: whole samples when a sample is small, else row segments.
-  let samples = 1;
-  let stride = S;
-  if (C * S <= CHUNK_ELEMENTS) samples = Math.min(N, Math.floor(CHUNK_ELEMENTS / (C * S)));
-  else stride = Math.min(S, Math.max(BLOCK, Math.floor(CHUNK_ELEMENTS / C / BLOCK) * BLOCK));
+  const { samples, stride } = geometry(shape);
 
   // Staging blocks first: allocating may grow memory, which detaches views.
   const staging = streams.map((s, i) => s && rt.workspace.get(`stage${i}`, samples * s.rows * stride * s.op.ctor.BYTES_PER_ELEMENT));

@@ -12,7 +12,7 @@ export interface Kernels {
   diceScratchBytes(C: number): number;
   diceSums(x: number, g: number, m: number, stats: number, scratch: number,
     N: number, C: number, L: number, stride: number, act: number, tgt: number,
-    maskMode: number, ignore: number, hasIgnore: number, squared: number): number;
+    maskMode: number, ignore: number, hasIgnore: number, squared: number, tail: number): number;
   regionEpilogue(stats: number, R: number, C: number, cStart: number, form: number, squared: number,
     params: number, transform: number, weightType: number, weights: number, reduction: number,
     losses: number, coef: number): number;
