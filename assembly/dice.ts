@@ -762,15 +762,17 @@ function gradSoftmaxMasked(x: usize, g: usize, m: usize, out: usize, coef: usize
   N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
   gradTarget(ACT_SOFTMAX, true, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
 }
+// Each case returns: as if/else arms, Binaryen's code folding merged the
+// specialised loops back into one that tests the target kind per element.
 // @ts-ignore: decorator
 @inline function gradTarget(act: i32, masked: bool, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  if (tgt == TGT_F32) gradAll(act, TGT_F32, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == TGT_U8) gradAll(act, TGT_U8, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == TGT_SOFT) gradAll(act, TGT_SOFT, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == IDX_U8) gradAll(act, IDX_U8, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == IDX_U16) gradAll(act, IDX_U16, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else gradAll(act, IDX_I32, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == TGT_F32) return gradAll(act, TGT_F32, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == TGT_U8) return gradAll(act, TGT_U8, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == TGT_SOFT) return gradAll(act, TGT_SOFT, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == IDX_U8) return gradAll(act, IDX_U8, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == IDX_U16) return gradAll(act, IDX_U16, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  gradAll(act, IDX_I32, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 
 // ---------------------------------------------------- fused combinations ---
@@ -805,8 +807,8 @@ export function diceBceSums(x: usize, g: usize, m: usize, stats: usize, scratch:
 // @ts-ignore: decorator
 @inline function gradMask(act: i32, tgt: i32, ce: bool, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  if (maskMode == MASK_NONE) gradAll(act, tgt, false, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else gradAll(act, tgt, true, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (maskMode == MASK_NONE) return gradAll(act, tgt, false, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  gradAll(act, tgt, true, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 
 /**
@@ -830,7 +832,7 @@ export function diceCeSums(x: usize, g: usize, m: usize, stats: usize, scratch: 
 export function diceCeGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, coefStride: i32, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool): void {
   const st = <usize>stride, cs = <usize>coefStride;
-  if (tgt == IDX_U8) gradMask(ACT_SOFTMAX, IDX_U8, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else if (tgt == IDX_U16) gradMask(ACT_SOFTMAX, IDX_U16, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  else gradMask(ACT_SOFTMAX, IDX_I32, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == IDX_U8) return gradMask(ACT_SOFTMAX, IDX_U8, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == IDX_U16) return gradMask(ACT_SOFTMAX, IDX_U16, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  gradMask(ACT_SOFTMAX, IDX_I32, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
