@@ -102,8 +102,7 @@ export function diceScratchBytes(C: i32): i32 {
 // confident pixel (Z = 1 + tiny) keeps its relative accuracy.
 // Returns FLAG_INPUT if a logit is not finite.
 // @ts-ignore: decorator
-@inline function softmaxBlock(vector: bool, lse: bool, x: usize, stride: usize, C: i32, from: usize, to: usize, E: usize,
-  keep: bool, kept: usize): i32 {
+@inline function softmaxBlock(vector: bool, lse: bool, x: usize, stride: usize, C: i32, from: usize, to: usize, E: usize): i32 {
   const MX = E + offMX(C), LZ = MX + BLOCK * 4;
   if (ASC_FEATURE_SIMD && vector) {
     let ok = i32x4.splat(-1);
@@ -133,9 +132,7 @@ export function diceScratchBytes(C: i32): i32 {
       if (lse) { v128.store(MX + j, m); v128.store(LZ + j, f32x4.add(vlogNormal(z), f32x4.mul(err, r))); }
       for (let c = 0; c < C; c++) {
         const at = E + <usize>c * BLOCK * 4 + j;
-        const p = f32x4.mul(v128.load(at), r);
-        v128.store(at, p);
-        if (keep) v128.store(kept + ((<usize>c * stride + s) << 2), p);
+        v128.store(at, f32x4.mul(v128.load(at), r));
       }
     }
     return i32x4.all_true(ok) ? 0 : FLAG_INPUT;
@@ -165,26 +162,33 @@ export function diceScratchBytes(C: i32): i32 {
       if (lse) { store<f32>(MX + j, m); store<f32>(LZ + j, slogNormal(z) + err * r); }
       for (let c = 0; c < C; c++) {
         const at = E + <usize>c * BLOCK * 4 + j;
-        const p = load<f32>(at) * r;
-        store<f32>(at, p);
-        if (keep) store<f32>(kept + ((<usize>c * stride + s) << 2), p);
+        store<f32>(at, load<f32>(at) * r);
       }
     }
     return flags;
   }
 }
 
-// Softmax probabilities kept between the passes (ACT_SOFTMAX_KEPT): pass 1's
-// softmaxBlock also stores them at `kept` (the input's layout), and pass 2
-// reads them there. What pass 2 needs besides, R = max_c p_c per pixel, is
-// exactly the 1/Z softmaxBlock writes (the arg-max channel's p is e^0·(1/Z),
-// every other e_c·(1/Z) ≤ 1/Z), so pass 2 sees the bits of a recomputation.
+// Softmax probabilities kept between the passes (ACT_SOFTMAX_KEPT): pass 1
+// copies each block's E rows to `kept` (the input's layout, rows `stride`
+// apart); pass 2 copies them back and rebuilds R = max_c p_c, which is
+// exactly the 1/Z softmaxBlock wrote (the arg-max channel's e^0·(1/Z), and
+// every other e_c·(1/Z) ≤ 1/Z), so both passes see the bits of a recomputation.
 // @ts-ignore: decorator
-@inline function keptArgmaxProbability(vector: bool, kept: usize, R: usize, stride: usize, C: i32, from: usize, to: usize): void {
-  const bytes = (to - from) << 2, row0 = kept + (from << 2);
-  memory.copy(R, row0, bytes);
+@inline function keepProbabilities(kept: usize, E: usize, stride: usize, C: i32, from: usize, to: usize): void {
+  for (let c = 0; c < C; c++) {
+    memory.copy(kept + ((<usize>c * stride + from) << 2), E + <usize>c * BLOCK * 4, (to - from) << 2);
+  }
+}
+// @ts-ignore: decorator
+@inline function keptProbabilities(vector: bool, kept: usize, E: usize, stride: usize, C: i32, from: usize, to: usize): void {
+  const R = E + offR(C), bytes = (to - from) << 2;
+  for (let c = 0; c < C; c++) {
+    memory.copy(E + <usize>c * BLOCK * 4, kept + ((<usize>c * stride + from) << 2), bytes);
+  }
+  memory.copy(R, E, bytes);
   for (let c = 1; c < C; c++) {
-    const row = row0 + <usize>c * stride * 4;
+    const row = E + <usize>c * BLOCK * 4;
     if (ASC_FEATURE_SIMD && vector) {
       for (let j: usize = 0; j < bytes; j += 16) v128.store(R + j, f32x4.pmax(v128.load(R + j), v128.load(row + j)));
     } else {
@@ -217,7 +221,8 @@ export const PIX_CE = 2;
   ignore: i32, hasIgnore: bool, squared: bool, lo: f32, posAt: f32, stats: usize, scratch: usize, tail: usize,
 ): i32 {
   const E = scratch, MX = scratch + offMX(C), LZ = MX + BLOCK * 4;
-  let flags = isSoftmax(act) ? softmaxBlock(vector, pix == PIX_CE, x, stride, C, from, to, E, act == ACT_SOFTMAX_KEPT, tail) : 0;
+  let flags = isSoftmax(act) ? softmaxBlock(vector, pix == PIX_CE, x, stride, C, from, to, E) : 0;
+  if (act == ACT_SOFTMAX_KEPT) keepProbabilities(tail, E, stride, C, from, to);
   const gsize = targetBytes(tgt);
   const rel = from << 2;
   for (let c = 0; c < C; c++) {
@@ -432,8 +437,8 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   const E = scratch, F = scratch + offR(C) + BLOCK * 4;
   const QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4;
   if (isSoftmax(act)) {
-    if (act == ACT_SOFTMAX_KEPT) keptArgmaxProbability(vector, x, E + offR(C), stride, C, from, to);
-    else softmaxBlock(vector, false, x, stride, C, from, to, E, false, 0);
+    if (act == ACT_SOFTMAX_KEPT) keptProbabilities(vector, x, E, stride, C, from, to);
+    else softmaxBlock(vector, false, x, stride, C, from, to, E);
     memory.fill(F, 0, 5 * BLOCK * 4);
     gradSweep(act, tgt, maskMode, vector, ce, 0, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
     softmaxArgmaxTerm(vector, QA, PN, TN, to - from);
@@ -458,7 +463,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   for (let c = 0; c < C; c++) {
     const xr = x + <usize>c * stride * 4;
     const orow = out + <usize>c * stride * 4;
-    const er = act == ACT_SOFTMAX_KEPT ? xr : E + <usize>c * BLOCK * 4 - rel;
+    const er = E + <usize>c * BLOCK * 4 - rel;
     const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
     const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
     const cf = coef + <usize>c * (ce ? 16 : 12);
