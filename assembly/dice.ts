@@ -28,7 +28,7 @@ import {
   vsignedTail, ssignedTail, vsigmoidFromSignedTail, ssigmoidFromSignedTail,
   vlogNormal, slogNormal,
 } from './simd';
-import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, ACT_SIGMOID_TAIL, ACT_SOFTMAX_KEPT, isSoftmax, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, targetBytes, vtarget, vindex, starget, sindex } from './layout';
+import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, ACT_SIGMOID_TAIL, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, targetBytes, vtarget, vindex, starget, sindex } from './layout';
 
 
 // Scalar build: the 8 lanes of the three accumulators (I, SP, SG), and of the
@@ -169,34 +169,6 @@ export function diceScratchBytes(C: i32): i32 {
   }
 }
 
-// Softmax probabilities kept between the passes (ACT_SOFTMAX_KEPT): pass 1
-// copies each block's E rows to `kept` (the input's layout, rows `stride`
-// apart); pass 2 copies them back and rebuilds R = max_c p_c, which is
-// exactly the 1/Z softmaxBlock wrote (the arg-max channel's e^0·(1/Z), and
-// every other e_c·(1/Z) ≤ 1/Z), so both passes see the bits of a recomputation.
-// @ts-ignore: decorator
-@inline function keepProbabilities(kept: usize, E: usize, stride: usize, C: i32, from: usize, to: usize): void {
-  for (let c = 0; c < C; c++) {
-    memory.copy(kept + ((<usize>c * stride + from) << 2), E + <usize>c * BLOCK * 4, (to - from) << 2);
-  }
-}
-// @ts-ignore: decorator
-@inline function keptProbabilities(vector: bool, kept: usize, E: usize, stride: usize, C: i32, from: usize, to: usize): void {
-  const R = E + offR(C), bytes = (to - from) << 2;
-  for (let c = 0; c < C; c++) {
-    memory.copy(E + <usize>c * BLOCK * 4, kept + ((<usize>c * stride + from) << 2), bytes);
-  }
-  memory.copy(R, E, bytes);
-  for (let c = 1; c < C; c++) {
-    const row = E + <usize>c * BLOCK * 4;
-    if (ASC_FEATURE_SIMD && vector) {
-      for (let j: usize = 0; j < bytes; j += 16) v128.store(R + j, f32x4.pmax(v128.load(R + j), v128.load(row + j)));
-    } else {
-      for (let j: usize = 0; j < bytes; j += 4) store<f32>(R + j, pmax(load<f32>(R + j), load<f32>(row + j)));
-    }
-  }
-}
-
 // -------------------------------------------------------------- pass 1 ----
 // Adds the sums of rows [from, to) of one sample into stats (f64, [C][W]).
 // `vector`: the SIMD form, for a block whose length is a multiple of 8.
@@ -221,8 +193,7 @@ export const PIX_CE = 2;
   ignore: i32, hasIgnore: bool, squared: bool, lo: f32, posAt: f32, stats: usize, scratch: usize, tail: usize,
 ): i32 {
   const E = scratch, MX = scratch + offMX(C), LZ = MX + BLOCK * 4;
-  let flags = isSoftmax(act) ? softmaxBlock(vector, pix == PIX_CE, x, stride, C, from, to, E) : 0;
-  if (act == ACT_SOFTMAX_KEPT) keepProbabilities(tail, E, stride, C, from, to);
+  let flags = act == ACT_SOFTMAX ? softmaxBlock(vector, pix == PIX_CE, x, stride, C, from, to, E) : 0;
   const gsize = targetBytes(tgt);
   const rel = from << 2;
   for (let c = 0; c < C; c++) {
@@ -250,7 +221,7 @@ export const PIX_CE = 2;
       // accumulator in a register.
       for (let s = from; s < to; s += 8) {
         let xA: v128, xB: v128;
-        if (isSoftmax(act)) {
+        if (act == ACT_SOFTMAX) {
           xA = v128.load(er + (s << 2)); xB = v128.load(er + (s << 2), 16);
         } else {
           xA = v128.load(xr + (s << 2)); xB = v128.load(xr + (s << 2), 16);
@@ -325,7 +296,7 @@ export const PIX_CE = 2;
         const k = (s - from) & 7;
         let keep = true;
         let p: f32, gv: f32;
-        if (isSoftmax(act)) {
+        if (act == ACT_SOFTMAX) {
           p = load<f32>(er + (s << 2));
         } else {
           const xv = load<f32>(xr + (s << 2));
@@ -397,7 +368,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   C: i32, ignore: i32, hasIgnore: bool): i32 {
   let flags = 0;
   for (let s = from; s < to; s++) {
-    if (!isSoftmax(act)) {
+    if (act != ACT_SOFTMAX) {
       const xv = load<f32>(xr + (s << 2));
       if (xv - xv != 0) flags |= FLAG_INPUT;
     }
@@ -436,9 +407,8 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   // and TN, sweep 1 writes the output.
   const E = scratch, F = scratch + offR(C) + BLOCK * 4;
   const QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4;
-  if (isSoftmax(act)) {
-    if (act == ACT_SOFTMAX_KEPT) keptProbabilities(vector, x, E, stride, C, from, to);
-    else softmaxBlock(vector, false, x, stride, C, from, to, E);
+  if (act == ACT_SOFTMAX) {
+    softmaxBlock(vector, false, x, stride, C, from, to, E);
     memory.fill(F, 0, 5 * BLOCK * 4);
     gradSweep(act, tgt, maskMode, vector, ce, 0, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
     softmaxArgmaxTerm(vector, QA, PN, TN, to - from);
@@ -477,7 +447,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       for (let s = from; s < to; s += 4) {
         let keep = keepAll;
         let p: v128, slope: v128 = one, gv: v128;
-        if (isSoftmax(act)) {
+        if (act == ACT_SOFTMAX) {
           p = v128.load(er + (s << 2));
         } else {
           const xv = v128.load(xr + (s << 2));
@@ -502,7 +472,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
         if (maskMode != MASK_NONE) keep = v128.and(keep, vmaskKeep(mr, s));
         let q = f32x4.add(f32x4.add(f32x4.mul(A, vinterSlope(tgt, p, gv, one)), f32x4.mul(B2, p)), B1);
         if (maskMode != MASK_NONE || isIndex(tgt)) q = v128.and(q, keep);
-        if (isSoftmax(act)) {
+        if (act == ACT_SOFTMAX) {
           const j = (s << 2) - rel;
           const qa = v128.load(QA + j);
           // The CE term's −[k = y]·W_y of this channel (0 unless kept and labelled c).
@@ -532,7 +502,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       for (let s = from; s < to; s++) {
         let keep = true;
         let p: f32, slope: f32 = 1, gv: f32;
-        if (isSoftmax(act)) {
+        if (act == ACT_SOFTMAX) {
           p = load<f32>(er + (s << 2));
         } else {
           const xv = load<f32>(xr + (s << 2));
@@ -556,7 +526,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
         if (maskMode != MASK_NONE && load<u8>(mr + s) == 0) keep = false;
         let q: f32 = (A * sinterSlope(tgt, p, gv) + B2 * p) + B1;
         if (!keep) q = 0;
-        if (isSoftmax(act)) {
+        if (act == ACT_SOFTMAX) {
           const j = (s << 2) - rel;
           const qa = load<f32>(QA + j);
           const wy: f32 = ce && keep ? gv * W : 0;
@@ -689,8 +659,7 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
  * (f64, [N][C][3]). Returns validation flags: 1 = a non-finite input,
  * 2 = a dense target outside [0, 1] or a class index outside [0, C).
  * With ACT_SIGMOID_TAIL it also writes the signed tails to `tail` (the input's
- * layout), with ACT_SOFTMAX_KEPT the probabilities, for diceGradient to read
- * in place of the input.
+ * layout), for diceGradient to read in place of the input.
  */
 export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool,
@@ -700,7 +669,6 @@ export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: us
   if (act == ACT_NONE) return masked ? sumsNoneMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsNone(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
   if (act == ACT_SIGMOID) return masked ? sumsSigmoidMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsSigmoid(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
   if (act == ACT_SIGMOID_TAIL) return masked ? sumsSigmoidTailMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsSigmoidTail(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-  if (act == ACT_SOFTMAX_KEPT) return masked ? sumsSoftmaxKeptMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsSoftmaxKept(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
   return masked ? sumsSoftmaxMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsSoftmax(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
 }
 function sumsNone(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
@@ -735,14 +703,6 @@ function sumsSoftmaxMasked(x: usize, g: usize, m: usize, stats: usize, scratch: 
   N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
   return sumsTarget(ACT_SOFTMAX, true, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
 }
-function sumsSoftmaxKept(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
-  return sumsTarget(ACT_SOFTMAX_KEPT, false, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-}
-function sumsSoftmaxKeptMasked(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
-  return sumsTarget(ACT_SOFTMAX_KEPT, true, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-}
 // @ts-ignore: decorator
 @inline function sumsTarget(act: i32, masked: bool, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
@@ -757,8 +717,8 @@ function sumsSoftmaxKeptMasked(x: usize, g: usize, m: usize, stats: usize, scrat
 /**
  * Pass 2: writes dLoss/dInput to `out` (same layout as the input) from the
  * coefficients (A, B1, B2) of regionEpilogue, `coefStride` bytes apart per
- * sample (0 with batch: one row for all samples). With ACT_SIGMOID_TAIL or
- * ACT_SOFTMAX_KEPT, `x` is the array diceSums wrote.
+ * sample (0 with batch: one row for all samples). With ACT_SIGMOID_TAIL, `x`
+ * is the tail array diceSums wrote.
  */
 export function diceGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, coefStride: i32, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool): void {
@@ -767,7 +727,6 @@ export function diceGradient(x: usize, g: usize, m: usize, out: usize, coef: usi
   if (act == ACT_NONE) { if (masked) gradNoneMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); else gradNone(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); }
   else if (act == ACT_SIGMOID) { if (masked) gradSigmoidMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); else gradSigmoid(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); }
   else if (act == ACT_SIGMOID_TAIL) { if (masked) gradSigmoidTailMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); else gradSigmoidTail(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); }
-  else if (act == ACT_SOFTMAX_KEPT) { if (masked) gradSoftmaxKeptMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); else gradSoftmaxKept(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); }
   else if (masked) gradSoftmaxMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
   else gradSoftmax(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
 }
@@ -802,14 +761,6 @@ function gradSoftmax(x: usize, g: usize, m: usize, out: usize, coef: usize, scra
 function gradSoftmaxMasked(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
   gradTarget(ACT_SOFTMAX, true, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
-}
-function gradSoftmaxKept(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradTarget(ACT_SOFTMAX_KEPT, false, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
-}
-function gradSoftmaxKeptMasked(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradTarget(ACT_SOFTMAX_KEPT, true, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
 }
 // Each case returns: as if/else arms, Binaryen's code folding merged the
 // specialised loops back into one that tests the target kind per element.
