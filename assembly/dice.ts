@@ -646,13 +646,78 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
   }
 }
 
+// ------------------------------------------------------------- kernels ----
+// Each kernel is an instance of a generic function whose type arguments name
+// its options: A the activation, M masked or not, T the target kind, Q the
+// form of the sums (plain or squared). AssemblyScript compiles every instance
+// as a separate function and folds the static conditions on its type
+// arguments, so each function holds one specialised loop per pass and nothing
+// else. (Constant arguments of inlined functions would reach Binaryen as
+// locals instead: sibling specialisations in one function then look alike to
+// it, and it merged them back into one loop that tested the option per
+// element. Small functions also keep Binaryen's superlinear passes fast.)
+class ActNone {}
+class ActSigmoid {}
+class ActSigmoidTail {}
+class ActSoftmax {}
+class Unmasked {}
+class Masked {}
+class TargetF32 {}
+class TargetU8 {}
+class TargetSoft {}
+class IndexU8 {}
+class IndexU16 {}
+class IndexI32 {}
+class Plain {}
+class Squared {}
+
+// @ts-ignore: decorator
+@inline function actOf<A>(): i32 {
+  if (idof<A>() == idof<ActSigmoid>()) return ACT_SIGMOID;
+  if (idof<A>() == idof<ActSigmoidTail>()) return ACT_SIGMOID_TAIL;
+  if (idof<A>() == idof<ActSoftmax>()) return ACT_SOFTMAX;
+  return ACT_NONE;
+}
+// @ts-ignore: decorator
+@inline function targetOf<T>(): i32 {
+  if (idof<T>() == idof<TargetU8>()) return TGT_U8;
+  if (idof<T>() == idof<TargetSoft>()) return TGT_SOFT;
+  if (idof<T>() == idof<IndexU8>()) return IDX_U8;
+  if (idof<T>() == idof<IndexU16>()) return IDX_U16;
+  if (idof<T>() == idof<IndexI32>()) return IDX_I32;
+  return TGT_F32;
+}
+// @ts-ignore: decorator
+@inline function isMasked<M>(): bool { return idof<M>() == idof<Masked>(); }
+// @ts-ignore: decorator
+@inline function isSquared<Q>(): bool { return idof<Q>() == idof<Squared>(); }
+
+function sumsKernel<A, M, T, Q>(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, tail: usize): i32 {
+  return sumsAll(actOf<A>(), targetOf<T>(), isMasked<M>(), PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, isSquared<Q>(), 0, 0, tail);
+}
+function gradKernel<A, M, T>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  gradAll(actOf<A>(), targetOf<T>(), isMasked<M>(), false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+}
+// diceBceLoss's pass 1 (sigmoid, dense targets, with the BCE part's counts).
+function sumsBceKernel<M, T, Q>(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, lo: f32, posAt: f32): i32 {
+  return sumsAll(ACT_SIGMOID, targetOf<T>(), isMasked<M>(), PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, isSquared<Q>(), lo, posAt, 0);
+}
+// diceCeLoss's passes (softmax, class indices, with the CE part).
+function sumsCeKernel<M, T, Q>(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool): i32 {
+  return sumsAll(ACT_SOFTMAX, targetOf<T>(), isMasked<M>(), PIX_CE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, isSquared<Q>(), 0, 0, 0);
+}
+function gradCeKernel<M, T>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
+  gradAll(ACT_SOFTMAX, targetOf<T>(), isMasked<M>(), true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+}
+
 // ------------------------------------------------------------- exports ----
-// One kernel function per (activation, masked or not), each an ordinary
-// function in which every argument that selects a code path is a constant, so
-// that the optimiser folds it into branch-free inner loops (one per target
-// kind, squared or not). Keeping them apart keeps every function small:
-// Binaryen's passes are superlinear in function size (one function holding
-// every loop took minutes to build), and V8 allocates registers per function.
+// Each export picks its kernel instance; the dispatchers below are inlined,
+// so an export holds calls and no loops.
 
 /**
  * Pass 1: adds the sums (I, SP, SG) of every (sample, channel) into `stats`
@@ -665,53 +730,32 @@ export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: us
   N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool,
   tail: usize): i32 {
   const st = <usize>stride;
-  const masked = maskMode != MASK_NONE;
-  if (act == ACT_NONE) return masked ? sumsNoneMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsNone(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-  if (act == ACT_SIGMOID) return masked ? sumsSigmoidMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsSigmoid(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-  if (act == ACT_SIGMOID_TAIL) return masked ? sumsSigmoidTailMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsSigmoidTail(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-  return masked ? sumsSoftmaxMasked(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail) : sumsSoftmax(x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-}
-function sumsNone(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
-  return sumsTarget(ACT_NONE, false, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-}
-function sumsNoneMasked(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
-  return sumsTarget(ACT_NONE, true, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-}
-function sumsSigmoid(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
-  return sumsTarget(ACT_SIGMOID, false, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-}
-function sumsSigmoidMasked(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
-  return sumsTarget(ACT_SIGMOID, true, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-}
-function sumsSigmoidTail(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
-  return sumsTarget(ACT_SIGMOID_TAIL, false, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-}
-function sumsSigmoidTailMasked(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
-  return sumsTarget(ACT_SIGMOID_TAIL, true, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-}
-function sumsSoftmax(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
-  return sumsTarget(ACT_SOFTMAX, false, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
-}
-function sumsSoftmaxMasked(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
-  return sumsTarget(ACT_SOFTMAX, true, x, g, m, stats, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, squared, tail);
+  if (act == ACT_NONE) return sumsByMask<ActNone>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
+  if (act == ACT_SIGMOID) return sumsByMask<ActSigmoid>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
+  if (act == ACT_SIGMOID_TAIL) return sumsByMask<ActSigmoidTail>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
+  return sumsByMask<ActSoftmax>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
 }
 // @ts-ignore: decorator
-@inline function sumsTarget(act: i32, masked: bool, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
-  if (tgt == TGT_F32) return sumsAll(act, TGT_F32, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
-  if (tgt == TGT_U8) return sumsAll(act, TGT_U8, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
-  if (tgt == TGT_SOFT) return sumsAll(act, TGT_SOFT, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
-  if (tgt == IDX_U8) return sumsAll(act, IDX_U8, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
-  if (tgt == IDX_U16) return sumsAll(act, IDX_U16, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
-  return sumsAll(act, IDX_I32, masked, PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, tail);
+@inline function sumsByMask<A>(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, tgt: i32, squared: bool, tail: usize): i32 {
+  if (maskMode == MASK_NONE) return sumsByTarget<A, Unmasked>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
+  return sumsByTarget<A, Masked>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
+}
+// @ts-ignore: decorator
+@inline function sumsByTarget<A, M>(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, tgt: i32, squared: bool, tail: usize): i32 {
+  if (tgt == TGT_F32) return sumsByForm<A, M, TargetF32>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, tail);
+  if (tgt == TGT_U8) return sumsByForm<A, M, TargetU8>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, tail);
+  if (tgt == TGT_SOFT) return sumsByForm<A, M, TargetSoft>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, tail);
+  if (tgt == IDX_U8) return sumsByForm<A, M, IndexU8>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, tail);
+  if (tgt == IDX_U16) return sumsByForm<A, M, IndexU16>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, tail);
+  return sumsByForm<A, M, IndexI32>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, tail);
+}
+// @ts-ignore: decorator
+@inline function sumsByForm<A, M, T>(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool, tail: usize): i32 {
+  if (squared) return sumsKernel<A, M, T, Squared>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tail);
+  return sumsKernel<A, M, T, Plain>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tail);
 }
 
 /**
@@ -723,56 +767,26 @@ function sumsSoftmaxMasked(x: usize, g: usize, m: usize, stats: usize, scratch: 
 export function diceGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, coefStride: i32, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool): void {
   const st = <usize>stride, cs = <usize>coefStride;
-  const masked = maskMode != MASK_NONE;
-  if (act == ACT_NONE) { if (masked) gradNoneMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); else gradNone(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); }
-  else if (act == ACT_SIGMOID) { if (masked) gradSigmoidMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); else gradSigmoid(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); }
-  else if (act == ACT_SIGMOID_TAIL) { if (masked) gradSigmoidTailMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); else gradSigmoidTail(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs); }
-  else if (masked) gradSoftmaxMasked(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
-  else gradSoftmax(x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
+  if (act == ACT_NONE) return gradByMask<ActNone>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  if (act == ACT_SIGMOID) return gradByMask<ActSigmoid>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  if (act == ACT_SIGMOID_TAIL) return gradByMask<ActSigmoidTail>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  gradByMask<ActSoftmax>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
 }
-function gradNone(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradTarget(ACT_NONE, false, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
-}
-function gradNoneMasked(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradTarget(ACT_NONE, true, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
-}
-function gradSigmoid(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradTarget(ACT_SIGMOID, false, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
-}
-function gradSigmoidMasked(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradTarget(ACT_SIGMOID, true, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
-}
-function gradSigmoidTail(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradTarget(ACT_SIGMOID_TAIL, false, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
-}
-function gradSigmoidTailMasked(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradTarget(ACT_SIGMOID_TAIL, true, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
-}
-function gradSoftmax(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradTarget(ACT_SOFTMAX, false, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
-}
-function gradSoftmaxMasked(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradTarget(ACT_SOFTMAX, true, x, g, m, out, coef, scratch, N, C, L, st, tgt, maskMode, ignore, hasIgnore, cs);
-}
-// Each case returns: as if/else arms, Binaryen's code folding merged the
-// specialised loops back into one that tests the target kind per element.
 // @ts-ignore: decorator
-@inline function gradTarget(act: i32, masked: bool, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  if (tgt == TGT_F32) return gradAll(act, TGT_F32, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  if (tgt == TGT_U8) return gradAll(act, TGT_U8, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  if (tgt == TGT_SOFT) return gradAll(act, TGT_SOFT, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  if (tgt == IDX_U8) return gradAll(act, IDX_U8, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  if (tgt == IDX_U16) return gradAll(act, IDX_U16, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  gradAll(act, IDX_I32, masked, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+@inline function gradByMask<A>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize, tgt: i32): void {
+  if (maskMode == MASK_NONE) return gradByTarget<A, Unmasked>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  gradByTarget<A, Masked>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+}
+// @ts-ignore: decorator
+@inline function gradByTarget<A, M>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize, tgt: i32): void {
+  if (tgt == TGT_F32) return gradKernel<A, M, TargetF32>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == TGT_U8) return gradKernel<A, M, TargetU8>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == TGT_SOFT) return gradKernel<A, M, TargetSoft>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == IDX_U8) return gradKernel<A, M, IndexU8>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == IDX_U16) return gradKernel<A, M, IndexU16>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  gradKernel<A, M, IndexI32>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 
 // ---------------------------------------------------- fused combinations ---
@@ -788,27 +802,19 @@ function gradSoftmaxMasked(x: usize, g: usize, m: usize, out: usize, coef: usize
  */
 export function diceBceSums(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, squared: bool, lo: f32, posAt: f32): i32 {
-  const st = <usize>stride;
+  const st = <usize>stride, ignore = 0, hasIgnore = false;
+  if (maskMode == MASK_NONE) return sumsBceByTarget<Unmasked>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, lo, posAt);
+  return sumsBceByTarget<Masked>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, lo, posAt);
+}
+// @ts-ignore: decorator
+@inline function sumsBceByTarget<M>(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, tgt: i32, squared: bool, lo: f32, posAt: f32): i32 {
   if (tgt == TGT_F32) {
-    if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_F32, false, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt, 0);
-    return sumsAll(ACT_SIGMOID, TGT_F32, true, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt, 0);
+    if (squared) return sumsBceKernel<M, TargetF32, Squared>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, lo, posAt);
+    return sumsBceKernel<M, TargetF32, Plain>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, lo, posAt);
   }
-  if (maskMode == MASK_NONE) return sumsAll(ACT_SIGMOID, TGT_U8, false, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt, 0);
-  return sumsAll(ACT_SIGMOID, TGT_U8, true, PIX_COUNT, x, g, m, stats, scratch, N, C, L, st, maskMode, 0, false, squared, lo, posAt, 0);
-}
-
-// Masked or not, as a constant of each loop.
-// @ts-ignore: decorator
-@inline function sumsMask(act: i32, tgt: i32, pix: i32, x: usize, g: usize, m: usize, stats: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
-  if (maskMode == MASK_NONE) return sumsAll(act, tgt, false, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, 0);
-  return sumsAll(act, tgt, true, pix, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared, 0, 0, 0);
-}
-// @ts-ignore: decorator
-@inline function gradMask(act: i32, tgt: i32, ce: bool, x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
-  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  if (maskMode == MASK_NONE) return gradAll(act, tgt, false, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  gradAll(act, tgt, true, ce, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (squared) return sumsBceKernel<M, TargetU8, Squared>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, lo, posAt);
+  return sumsBceKernel<M, TargetU8, Plain>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, lo, posAt);
 }
 
 /**
@@ -819,9 +825,15 @@ export function diceBceSums(x: usize, g: usize, m: usize, stats: usize, scratch:
 export function diceCeSums(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool): i32 {
   const st = <usize>stride;
-  if (tgt == IDX_U8) return sumsMask(ACT_SOFTMAX, IDX_U8, PIX_CE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  if (tgt == IDX_U16) return sumsMask(ACT_SOFTMAX, IDX_U16, PIX_CE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
-  return sumsMask(ACT_SOFTMAX, IDX_I32, PIX_CE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, squared);
+  if (maskMode == MASK_NONE) return sumsCeByTarget<Unmasked>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared);
+  return sumsCeByTarget<Masked>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared);
+}
+// @ts-ignore: decorator
+@inline function sumsCeByTarget<M>(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, tgt: i32, squared: bool): i32 {
+  if (tgt == IDX_U8) return squared ? sumsCeKernel<M, IndexU8, Squared>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore) : sumsCeKernel<M, IndexU8, Plain>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
+  if (tgt == IDX_U16) return squared ? sumsCeKernel<M, IndexU16, Squared>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore) : sumsCeKernel<M, IndexU16, Plain>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
+  return squared ? sumsCeKernel<M, IndexI32, Squared>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore) : sumsCeKernel<M, IndexI32, Plain>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore);
 }
 
 /**
@@ -832,7 +844,13 @@ export function diceCeSums(x: usize, g: usize, m: usize, stats: usize, scratch: 
 export function diceCeGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, coefStride: i32, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool): void {
   const st = <usize>stride, cs = <usize>coefStride;
-  if (tgt == IDX_U8) return gradMask(ACT_SOFTMAX, IDX_U8, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  if (tgt == IDX_U16) return gradMask(ACT_SOFTMAX, IDX_U16, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  gradMask(ACT_SOFTMAX, IDX_I32, true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (maskMode == MASK_NONE) return gradCeByTarget<Unmasked>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  gradCeByTarget<Masked>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+}
+// @ts-ignore: decorator
+@inline function gradCeByTarget<M>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+  N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize, tgt: i32): void {
+  if (tgt == IDX_U8) return gradCeKernel<M, IndexU8>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == IDX_U16) return gradCeKernel<M, IndexU16>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  gradCeKernel<M, IndexI32>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
