@@ -28,7 +28,7 @@ import {
   vsignedTail, ssignedTail, vsigmoidFromSignedTail, ssigmoidFromSignedTail,
   vlogNormal, slogNormal,
 } from './simd';
-import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, ACT_SIGMOID_TAIL, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, targetBytes, vtarget, vindex, starget, sindex } from './layout';
+import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, ACT_SIGMOID_TAIL, ACT_SOFTMAX_KEPT, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, targetBytes, vtarget, vindex, starget, sindex } from './layout';
 
 
 // Scalar build: the 8 lanes of the three accumulators (I, SP, SG), and of the
@@ -102,7 +102,8 @@ export function diceScratchBytes(C: i32): i32 {
 // confident pixel (Z = 1 + tiny) keeps its relative accuracy.
 // Returns FLAG_INPUT if a logit is not finite.
 // @ts-ignore: decorator
-@inline function softmaxBlock(vector: bool, lse: bool, x: usize, stride: usize, C: i32, from: usize, to: usize, E: usize): i32 {
+@inline function softmaxBlock(vector: bool, lse: bool, x: usize, stride: usize, C: i32, from: usize, to: usize, E: usize,
+  keep: bool, kept: usize): i32 {
   const MX = E + offMX(C), LZ = MX + BLOCK * 4;
   if (ASC_FEATURE_SIMD && vector) {
     let ok = i32x4.splat(-1);
@@ -132,7 +133,9 @@ export function diceScratchBytes(C: i32): i32 {
       if (lse) { v128.store(MX + j, m); v128.store(LZ + j, f32x4.add(vlogNormal(z), f32x4.mul(err, r))); }
       for (let c = 0; c < C; c++) {
         const at = E + <usize>c * BLOCK * 4 + j;
-        v128.store(at, f32x4.mul(v128.load(at), r));
+        const p = f32x4.mul(v128.load(at), r);
+        v128.store(at, p);
+        if (keep) v128.store(kept + ((<usize>c * stride + s) << 2), p);
       }
     }
     return i32x4.all_true(ok) ? 0 : FLAG_INPUT;
@@ -162,10 +165,31 @@ export function diceScratchBytes(C: i32): i32 {
       if (lse) { store<f32>(MX + j, m); store<f32>(LZ + j, slogNormal(z) + err * r); }
       for (let c = 0; c < C; c++) {
         const at = E + <usize>c * BLOCK * 4 + j;
-        store<f32>(at, load<f32>(at) * r);
+        const p = load<f32>(at) * r;
+        store<f32>(at, p);
+        if (keep) store<f32>(kept + ((<usize>c * stride + s) << 2), p);
       }
     }
     return flags;
+  }
+}
+
+// Softmax probabilities kept between the passes (ACT_SOFTMAX_KEPT): pass 1's
+// softmaxBlock also stores them at `kept` (the input's layout), and pass 2
+// reads them there. What pass 2 needs besides, R = max_c p_c per pixel, is
+// exactly the 1/Z softmaxBlock writes (the arg-max channel's p is e^0·(1/Z),
+// every other e_c·(1/Z) ≤ 1/Z), so pass 2 sees the bits of a recomputation.
+// @ts-ignore: decorator
+@inline function keptArgmaxProbability(vector: bool, kept: usize, R: usize, stride: usize, C: i32, from: usize, to: usize): void {
+  const bytes = (to - from) << 2, row0 = kept + (from << 2);
+  memory.copy(R, row0, bytes);
+  for (let c = 1; c < C; c++) {
+    const row = row0 + <usize>c * stride * 4;
+    if (ASC_FEATURE_SIMD && vector) {
+      for (let j: usize = 0; j < bytes; j += 16) v128.store(R + j, f32x4.pmax(v128.load(R + j), v128.load(row + j)));
+    } else {
+      for (let j: usize = 0; j < bytes; j += 4) store<f32>(R + j, pmax(load<f32>(R + j), load<f32>(row + j)));
+    }
   }
 }
 
@@ -193,7 +217,7 @@ export const PIX_CE = 2;
   ignore: i32, hasIgnore: bool, squared: bool, lo: f32, posAt: f32, stats: usize, scratch: usize, tail: usize,
 ): i32 {
   const E = scratch, MX = scratch + offMX(C), LZ = MX + BLOCK * 4;
-  let flags = act == ACT_SOFTMAX ? softmaxBlock(vector, pix == PIX_CE, x, stride, C, from, to, E) : 0;
+  let flags = (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) ? softmaxBlock(vector, pix == PIX_CE, x, stride, C, from, to, E, act == ACT_SOFTMAX_KEPT, tail) : 0;
   const gsize = targetBytes(tgt);
   const rel = from << 2;
   for (let c = 0; c < C; c++) {
@@ -221,7 +245,7 @@ export const PIX_CE = 2;
       // accumulator in a register.
       for (let s = from; s < to; s += 8) {
         let xA: v128, xB: v128;
-        if (act == ACT_SOFTMAX) {
+        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
           xA = v128.load(er + (s << 2)); xB = v128.load(er + (s << 2), 16);
         } else {
           xA = v128.load(xr + (s << 2)); xB = v128.load(xr + (s << 2), 16);
@@ -296,7 +320,7 @@ export const PIX_CE = 2;
         const k = (s - from) & 7;
         let keep = true;
         let p: f32, gv: f32;
-        if (act == ACT_SOFTMAX) {
+        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
           p = load<f32>(er + (s << 2));
         } else {
           const xv = load<f32>(xr + (s << 2));
@@ -368,7 +392,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   C: i32, ignore: i32, hasIgnore: bool): i32 {
   let flags = 0;
   for (let s = from; s < to; s++) {
-    if (act != ACT_SOFTMAX) {
+    if ((act != ACT_SOFTMAX && act != ACT_SOFTMAX_KEPT)) {
       const xv = load<f32>(xr + (s << 2));
       if (xv - xv != 0) flags |= FLAG_INPUT;
     }
@@ -407,8 +431,9 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   // and TN, sweep 1 writes the output.
   const E = scratch, F = scratch + offR(C) + BLOCK * 4;
   const QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4;
-  if (act == ACT_SOFTMAX) {
-    softmaxBlock(vector, false, x, stride, C, from, to, E);
+  if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
+    if (act == ACT_SOFTMAX_KEPT) keptArgmaxProbability(vector, x, E + offR(C), stride, C, from, to);
+    else softmaxBlock(vector, false, x, stride, C, from, to, E, false, 0);
     memory.fill(F, 0, 5 * BLOCK * 4);
     gradSweep(act, tgt, maskMode, vector, ce, 0, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
     softmaxArgmaxTerm(vector, QA, PN, TN, to - from);
@@ -433,7 +458,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   for (let c = 0; c < C; c++) {
     const xr = x + <usize>c * stride * 4;
     const orow = out + <usize>c * stride * 4;
-    const er = E + <usize>c * BLOCK * 4 - rel;
+    const er = act == ACT_SOFTMAX_KEPT ? xr : E + <usize>c * BLOCK * 4 - rel;
     const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
     const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
     const cf = coef + <usize>c * (ce ? 16 : 12);
@@ -447,7 +472,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       for (let s = from; s < to; s += 4) {
         let keep = keepAll;
         let p: v128, slope: v128 = one, gv: v128;
-        if (act == ACT_SOFTMAX) {
+        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
           p = v128.load(er + (s << 2));
         } else {
           const xv = v128.load(xr + (s << 2));
@@ -472,7 +497,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
         if (maskMode != MASK_NONE) keep = v128.and(keep, vmaskKeep(mr, s));
         let q = f32x4.add(f32x4.add(f32x4.mul(A, vinterSlope(tgt, p, gv, one)), f32x4.mul(B2, p)), B1);
         if (maskMode != MASK_NONE || isIndex(tgt)) q = v128.and(q, keep);
-        if (act == ACT_SOFTMAX) {
+        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
           const j = (s << 2) - rel;
           const qa = v128.load(QA + j);
           // The CE term's −[k = y]·W_y of this channel (0 unless kept and labelled c).
@@ -502,7 +527,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       for (let s = from; s < to; s++) {
         let keep = true;
         let p: f32, slope: f32 = 1, gv: f32;
-        if (act == ACT_SOFTMAX) {
+        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
           p = load<f32>(er + (s << 2));
         } else {
           const xv = load<f32>(xr + (s << 2));
@@ -526,7 +551,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
         if (maskMode != MASK_NONE && load<u8>(mr + s) == 0) keep = false;
         let q: f32 = (A * sinterSlope(tgt, p, gv) + B2 * p) + B1;
         if (!keep) q = 0;
-        if (act == ACT_SOFTMAX) {
+        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
           const j = (s << 2) - rel;
           const qa = load<f32>(QA + j);
           const wy: f32 = ce && keep ? gv * W : 0;
@@ -660,6 +685,7 @@ class ActNone {}
 class ActSigmoid {}
 class ActSigmoidTail {}
 class ActSoftmax {}
+class ActSoftmaxKept {}
 class Unmasked {}
 class Masked {}
 class TargetF32 {}
@@ -676,6 +702,7 @@ class Squared {}
   if (idof<A>() == idof<ActSigmoid>()) return ACT_SIGMOID;
   if (idof<A>() == idof<ActSigmoidTail>()) return ACT_SIGMOID_TAIL;
   if (idof<A>() == idof<ActSoftmax>()) return ACT_SOFTMAX;
+  if (idof<A>() == idof<ActSoftmaxKept>()) return ACT_SOFTMAX_KEPT;
   return ACT_NONE;
 }
 // @ts-ignore: decorator
@@ -724,7 +751,8 @@ function gradCeKernel<M, T>(x: usize, g: usize, m: usize, out: usize, coef: usiz
  * (f64, [N][C][3]). Returns validation flags: 1 = a non-finite input,
  * 2 = a dense target outside [0, 1] or a class index outside [0, C).
  * With ACT_SIGMOID_TAIL it also writes the signed tails to `tail` (the input's
- * layout), for diceGradient to read in place of the input.
+ * layout), with ACT_SOFTMAX_KEPT the probabilities, for diceGradient to read
+ * in place of the input.
  */
 export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool,
@@ -732,6 +760,7 @@ export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: us
   const st = <usize>stride;
   if (act == ACT_NONE) return sumsByMask<ActNone>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
   if (act == ACT_SIGMOID) return sumsByMask<ActSigmoid>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
+  if (act == ACT_SOFTMAX_KEPT) return sumsByMask<ActSoftmaxKept>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
   if (act == ACT_SIGMOID_TAIL) return sumsByMask<ActSigmoidTail>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
   return sumsByMask<ActSoftmax>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
 }
@@ -761,14 +790,15 @@ export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: us
 /**
  * Pass 2: writes dLoss/dInput to `out` (same layout as the input) from the
  * coefficients (A, B1, B2) of regionEpilogue, `coefStride` bytes apart per
- * sample (0 with batch: one row for all samples). With ACT_SIGMOID_TAIL, `x`
- * is the tail array diceSums wrote.
+ * sample (0 with batch: one row for all samples). With ACT_SIGMOID_TAIL or
+ * ACT_SOFTMAX_KEPT, `x` is the array diceSums wrote.
  */
 export function diceGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, coefStride: i32, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool): void {
   const st = <usize>stride, cs = <usize>coefStride;
   if (act == ACT_NONE) return gradByMask<ActNone>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
   if (act == ACT_SIGMOID) return gradByMask<ActSigmoid>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  if (act == ACT_SOFTMAX_KEPT) return gradByMask<ActSoftmaxKept>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
   if (act == ACT_SIGMOID_TAIL) return gradByMask<ActSigmoidTail>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
   gradByMask<ActSoftmax>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
 }

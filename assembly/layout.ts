@@ -13,6 +13,10 @@ export const ACT_SOFTMAX = 2; // logits, over the C channels of a pixel
 // pass 1 also stores each element's signed tail (simd.ts) at the same offset
 // of a scratch array, which pass 2 reads in place of the input.
 export const ACT_SIGMOID_TAIL = 3;
+// Softmax logits with the probabilities kept between the passes: pass 1 also
+// stores p (the input's layout) in a scratch array, which pass 2 reads in
+// place of the logits.
+export const ACT_SOFTMAX_KEPT = 4;
 
 export const TGT_F32 = 0;  // dense f32 target
 export const TGT_U8 = 1;   // dense u8 target (0/1)

@@ -2,8 +2,9 @@
 import type { Operand } from './args.ts';
 
 export const ACT = { none: 0, sigmoid: 1, softmax: 2 } as const;
-/** Sigmoid with the tails kept between the passes (assembly/layout.ts). */
+/** Sigmoid with the tails, softmax with the probabilities, kept between the passes (assembly/layout.ts). */
 export const ACT_SIGMOID_TAIL = 3;
+export const ACT_SOFTMAX_KEPT = 4;
 export const MASK_PIXEL = 1;
 export const MASK_ELEMENT = 2;
 const TGT_F32 = 0, TGT_U8 = 1, IDX_U8 = 2, IDX_U16 = 3, IDX_I32 = 4, TGT_SOFT = 5;

@@ -7,7 +7,7 @@ import {
   type Operand, type Shape,
 } from './args.ts';
 import { stream, isDirect, chunkedElements, type Stream } from './driver.ts';
-import { ACT, ACT_SIGMOID_TAIL, MASK_PIXEL, MASK_ELEMENT, targetCode, isIndexCode } from './codes.ts';
+import { ACT, ACT_SIGMOID_TAIL, ACT_SOFTMAX_KEPT, MASK_PIXEL, MASK_ELEMENT, targetCode, isIndexCode } from './codes.ts';
 import { runtime, type Runtime } from './runtime.ts';
 import type { WasmArray } from './wasm-array.ts';
 
@@ -196,34 +196,40 @@ export function parseCall(fn: string, kind: LossKind, input: unknown, target: un
 }
 
 /**
- * Sigmoid calls with a gradient keep each element's tail e^−|x| (signed)
- * from pass 1 for pass 2, which then needs no exp, when the input has at most
- * this many elements: 4 MiB elements, 16 MiB of scratch. Larger inputs
- * recompute it, so memory stays bounded. Both ways give the same bits.
+ * Calls with a gradient and an activation keep what pass 2 would otherwise
+ * recompute with exp: each element's sigmoid tail e^−|x| (signed), or its
+ * softmax probability. Up to this many elements (4M: 16 MiB of scratch);
+ * larger inputs recompute it, so memory stays bounded. Both ways give the
+ * same bits.
  */
-const TAIL_MAX_ELEMENTS = 1 << 22;
+const KEEP_MAX_ELEMENTS = 1 << 22;
 
 /**
  * Pass 1 over the data: the sums of every (row, class), reduced over the batch
  * with `batch`, left at `stats` in Wasm memory. Throws on invalid values.
- * With `tail` ≠ 0 it also writes the signed sigmoid tails there, chunk by
- * chunk in the layout `direct` gives.
+ * With `kept` ≠ 0 it also writes what pass 2 needs (see KEEP_MAX_ELEMENTS)
+ * there, chunk by chunk in the layout `direct` gives.
  */
 function accumulate(rt: Runtime, call: RegionCall, stats: number, scratch: number,
-  tail = 0, direct = isDirect(call.streams, undefined)): void {
+  kept = 0, direct = isDirect(call.streams, undefined)): void {
   const { N, C } = call.shape;
   const k = rt.kernels;
   new Float64Array(rt.heap.buffer(), stats, N * C * 3).fill(0);
   let flags = 0;
-  let kept = tail;
+  let at = kept;
   stream(rt, call.shape, call.streams, undefined, (ch) => {
     flags |= k.diceSums(ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, stats + ch.n0 * C * 24, scratch,
-      ch.samples, C, ch.length, ch.stride, tail ? ACT_SIGMOID_TAIL : call.act, call.tgt, call.maskMode,
-      call.ignore, call.hasIgnore ? 1 : 0, call.squared ? 1 : 0, kept);
-    if (tail) kept += ch.samples * C * ch.stride * 4;
+      ch.samples, C, ch.length, ch.stride, kept ? keptAct(call.act) : call.act, call.tgt, call.maskMode,
+      call.ignore, call.hasIgnore ? 1 : 0, call.squared ? 1 : 0, at);
+    if (kept) at += ch.samples * C * ch.stride * 4;
   }, direct);
   if (flags) throw invalidValues(rt, call, flags);
   if (call.batch) k.sumRows(stats, N, C * 3);
+}
+
+/** The kernels' code for an activation with its data kept between the passes. */
+function keptAct(act: number): number {
+  return act === ACT.sigmoid ? ACT_SIGMOID_TAIL : ACT_SOFTMAX_KEPT;
 }
 
 /** The whole region-loss call: sums, losses, gradient. */
@@ -231,30 +237,30 @@ function run(call: RegionCall): number | Float64Array {
   const rt = runtime();
   const { kernels: k, workspace: ws, heap } = rt;
   const { N, C } = call.shape;
-  // With the tails kept, both passes walk the same chunks (or none).
+  // With data kept between the passes, both walk the same chunks (or none).
   const direct = isDirect(call.streams, call.grad);
-  const keepTail = call.grad !== undefined && call.act === ACT.sigmoid
-    && chunkedElements(call.shape, direct) <= TAIL_MAX_ELEMENTS;
+  const keep = call.grad !== undefined && call.act !== ACT.none
+    && chunkedElements(call.shape, direct) <= KEEP_MAX_ELEMENTS;
   // Every block this call needs is taken before any view is made (taking one may grow memory).
   const stats = ws.get('stats', N * C * 24);
   const coef = call.grad ? ws.get('coef', call.rows * C * 12) : 0;
   const losses = ws.get('losses', entryCount(call) * 8);
   const scratch = ws.get('scratch', k.diceScratchBytes(C));
-  const tail = keepTail ? ws.get('tail', chunkedElements(call.shape, direct) * 4) : 0;
+  const kept = keep ? ws.get('kept', chunkedElements(call.shape, direct) * 4) : 0;
 
-  accumulate(rt, call, stats, scratch, tail, keepTail ? direct : undefined);
+  accumulate(rt, call, stats, scratch, kept, keep ? direct : undefined);
   if (call.stats) new Float64Array(heap.buffer(), stats, call.stats.length).set(call.stats);
   const loss = epilogue(rt, call, stats, coef, losses);
   if (call.grad) {
     const coefStride = call.batch ? 0 : C * 12;
-    // Pass 2 reads the tails in place of the input, which it then does not stage.
-    const streams = keepTail ? [undefined, ...call.streams.slice(1)] : call.streams;
-    let kept = tail;
+    // Pass 2 reads the kept data in place of the input, which it then does not stage.
+    const streams = keep ? [undefined, ...call.streams.slice(1)] : call.streams;
+    let at = kept;
     stream(rt, call.shape, streams, call.grad, (ch) => {
-      k.diceGradient(keepTail ? kept : ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, ch.out, coef + ch.n0 * coefStride, coefStride, scratch,
-        ch.samples, C, ch.length, ch.stride, keepTail ? ACT_SIGMOID_TAIL : call.act, call.tgt, call.maskMode,
+      k.diceGradient(keep ? at : ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, ch.out, coef + ch.n0 * coefStride, coefStride, scratch,
+        ch.samples, C, ch.length, ch.stride, keep ? keptAct(call.act) : call.act, call.tgt, call.maskMode,
         call.ignore, call.hasIgnore ? 1 : 0);
-      if (keepTail) kept += ch.samples * C * ch.stride * 4;
+      if (keep) at += ch.samples * C * ch.stride * 4;
     }, direct);
   }
   return call.reduction === REDUCE.none ? new Float64Array(heap.buffer(), losses, entryCount(call)).slice() : loss;
