@@ -245,7 +245,7 @@ export const PIX_CE = 2;
       // accumulator in a register.
       for (let s = from; s < to; s += 8) {
         let xA: v128, xB: v128;
-        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
+        if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
           xA = v128.load(er + (s << 2)); xB = v128.load(er + (s << 2), 16);
         } else {
           xA = v128.load(xr + (s << 2)); xB = v128.load(xr + (s << 2), 16);
@@ -320,7 +320,7 @@ export const PIX_CE = 2;
         const k = (s - from) & 7;
         let keep = true;
         let p: f32, gv: f32;
-        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
+        if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
           p = load<f32>(er + (s << 2));
         } else {
           const xv = load<f32>(xr + (s << 2));
@@ -392,7 +392,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   C: i32, ignore: i32, hasIgnore: bool): i32 {
   let flags = 0;
   for (let s = from; s < to; s++) {
-    if ((act != ACT_SOFTMAX && act != ACT_SOFTMAX_KEPT)) {
+    if (act != ACT_SOFTMAX && act != ACT_SOFTMAX_KEPT) {
       const xv = load<f32>(xr + (s << 2));
       if (xv - xv != 0) flags |= FLAG_INPUT;
     }
@@ -431,7 +431,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   // and TN, sweep 1 writes the output.
   const E = scratch, F = scratch + offR(C) + BLOCK * 4;
   const QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4;
-  if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
+  if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
     if (act == ACT_SOFTMAX_KEPT) keptArgmaxProbability(vector, x, E + offR(C), stride, C, from, to);
     else softmaxBlock(vector, false, x, stride, C, from, to, E, false, 0);
     memory.fill(F, 0, 5 * BLOCK * 4);
@@ -472,7 +472,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       for (let s = from; s < to; s += 4) {
         let keep = keepAll;
         let p: v128, slope: v128 = one, gv: v128;
-        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
+        if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
           p = v128.load(er + (s << 2));
         } else {
           const xv = v128.load(xr + (s << 2));
@@ -497,7 +497,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
         if (maskMode != MASK_NONE) keep = v128.and(keep, vmaskKeep(mr, s));
         let q = f32x4.add(f32x4.add(f32x4.mul(A, vinterSlope(tgt, p, gv, one)), f32x4.mul(B2, p)), B1);
         if (maskMode != MASK_NONE || isIndex(tgt)) q = v128.and(q, keep);
-        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
+        if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
           const j = (s << 2) - rel;
           const qa = v128.load(QA + j);
           // The CE term's −[k = y]·W_y of this channel (0 unless kept and labelled c).
@@ -527,7 +527,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       for (let s = from; s < to; s++) {
         let keep = true;
         let p: f32, slope: f32 = 1, gv: f32;
-        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
+        if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
           p = load<f32>(er + (s << 2));
         } else {
           const xv = load<f32>(xr + (s << 2));
@@ -551,7 +551,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
         if (maskMode != MASK_NONE && load<u8>(mr + s) == 0) keep = false;
         let q: f32 = (A * sinterSlope(tgt, p, gv) + B2 * p) + B1;
         if (!keep) q = 0;
-        if ((act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT)) {
+        if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
           const j = (s << 2) - rel;
           const qa = load<f32>(QA + j);
           const wy: f32 = ce && keep ? gv * W : 0;
@@ -633,15 +633,9 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
     const sn = stats + <usize>n * C * statsWidth(pix) * 8;
     for (let b: usize = 0; b < main; b += BLOCK) {
       const e = b + BLOCK < main ? b + BLOCK : main;
-      // `squared` as a constant in each vector loop: a run-time flag there
-      // becomes a branch per iteration, around which V8 spills the accumulators.
-      if (!ASC_FEATURE_SIMD) {
-        flags |= sumsBlockScalar(act, tgt, mm, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, lo, posAt, sn, scratch, tn);
-      } else if (squared) {
-        flags |= sumsBlock(act, tgt, mm, true, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, true, lo, posAt, sn, scratch, tn);
-      } else {
-        flags |= sumsBlock(act, tgt, mm, true, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, false, lo, posAt, sn, scratch, tn);
-      }
+      flags |= ASC_FEATURE_SIMD
+        ? sumsBlock(act, tgt, mm, true, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, lo, posAt, sn, scratch, tn)
+        : sumsBlockScalar(act, tgt, mm, pix, xn, gn, mn, stride, C, b, e, ignore, hasIgnore, squared, lo, posAt, sn, scratch, tn);
     }
     if (main < <usize>L) {
       flags |= sumsBlockScalar(act, tgt, mm, pix, xn, gn, mn, stride, C, main, L, ignore, hasIgnore, squared, lo, posAt, sn, scratch, tn);

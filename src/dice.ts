@@ -211,7 +211,7 @@ const KEEP_MAX_ELEMENTS = 1 << 22;
  * there, chunk by chunk in the layout `direct` gives.
  */
 function accumulate(rt: Runtime, call: RegionCall, stats: number, scratch: number,
-  kept = 0, direct = isDirect(call.streams, undefined)): void {
+  kept = 0, direct?: boolean): void {
   const { N, C } = call.shape;
   const k = rt.kernels;
   new Float64Array(rt.heap.buffer(), stats, N * C * 3).fill(0);
@@ -239,14 +239,14 @@ function run(call: RegionCall): number | Float64Array {
   const { N, C } = call.shape;
   // With data kept between the passes, both walk the same chunks (or none).
   const direct = isDirect(call.streams, call.grad);
-  const keep = call.grad !== undefined && call.act !== ACT.none
-    && chunkedElements(call.shape, direct) <= KEEP_MAX_ELEMENTS;
+  const keptElements = chunkedElements(call.shape, direct);
+  const keep = call.grad !== undefined && call.act !== ACT.none && keptElements <= KEEP_MAX_ELEMENTS;
   // Every block this call needs is taken before any view is made (taking one may grow memory).
   const stats = ws.get('stats', N * C * 24);
   const coef = call.grad ? ws.get('coef', call.rows * C * 12) : 0;
   const losses = ws.get('losses', entryCount(call) * 8);
   const scratch = ws.get('scratch', k.diceScratchBytes(C));
-  const kept = keep ? ws.get('kept', chunkedElements(call.shape, direct) * 4) : 0;
+  const kept = keep ? ws.get('kept', keptElements * 4) : 0;
 
   accumulate(rt, call, stats, scratch, kept, keep ? direct : undefined);
   if (call.stats) new Float64Array(heap.buffer(), stats, call.stats.length).set(call.stats);

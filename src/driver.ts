@@ -51,13 +51,12 @@ function geometry({ N, C, S }: Shape): { samples: number; stride: number } {
 /**
  * Elements of an f32 array with one entry per input element in the layout the
  * kernels see, chunk after chunk (the sum of samples × C × stride over the
- * chunks): the size of what pass 1 keeps for pass 2 (the sigmoid tails).
+ * chunks): the size of what pass 1 keeps for pass 2.
  */
 export function chunkedElements(shape: Shape, direct: boolean): number {
   const { N, C, S } = shape;
-  if (direct) return N * C * S;
-  const { stride } = geometry(shape);
-  return stride === S ? N * C * S : N * C * Math.ceil(S / stride) * stride;
+  const stride = direct ? S : geometry(shape).stride;
+  return N * C * Math.ceil(S / stride) * stride;
 }
 
 /**
