@@ -28,7 +28,7 @@ import {
   vsignedTail, ssignedTail, vsigmoidFromSignedTail, ssigmoidFromSignedTail,
   vlogNormal, slogNormal,
 } from './simd';
-import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, ACT_SIGMOID_TAIL, ACT_SOFTMAX_KEPT, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, targetBytes, vtarget, vindex, starget, sindex } from './layout';
+import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, ACT_SIGMOID_TAIL, ACT_SOFTMAX_KEPT, ACT_NONE_AFFINE, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, targetBytes, vtarget, vindex, starget, sindex } from './layout';
 
 
 // Scalar build: the 8 lanes of the three accumulators (I, SP, SG), and of the
@@ -40,17 +40,14 @@ const LANES: usize = memory.data(5 * 8 * 4, 16);
 // indexed by the pixel's position in the current block:
 //   E  C×BLOCK f32   softmax probabilities
 //   R  BLOCK f32     max_c p_c, the probability of the arg-max channel
-//   F, QA, PN, TN    softmax gradient (pass 2): arg-max found (i32 mask),
-//      BLOCK each    q of the arg-max channel, Σ p and Σ p·q over the others
-//   WT  BLOCK f32    diceCeGradient: the pixel's CE weight w_y·scale
 //   MX, LZ  BLOCK    diceCeSums: m = max_k x_k and log Z of the pixel
 // @ts-ignore: decorator
 @inline function offR(C: i32): usize { return <usize>C * BLOCK * 4; }
 // @ts-ignore: decorator
-@inline function offMX(C: i32): usize { return offR(C) + 6 * BLOCK * 4; }
+@inline function offMX(C: i32): usize { return offR(C) + BLOCK * 4; }
 
 export function diceScratchBytes(C: i32): i32 {
-  return <i32>(offR(C) + 8 * BLOCK * 4);
+  return <i32>(offR(C) + 3 * BLOCK * 4);
 }
 
 
@@ -174,25 +171,6 @@ export function diceScratchBytes(C: i32): i32 {
   }
 }
 
-// Softmax probabilities kept between the passes (ACT_SOFTMAX_KEPT): pass 1's
-// softmaxBlock also stores them at `kept` (the input's layout), and pass 2
-// reads them there. What pass 2 needs besides, R = max_c p_c per pixel, is
-// exactly the 1/Z softmaxBlock writes (the arg-max channel's p is e^0·(1/Z),
-// every other e_c·(1/Z) ≤ 1/Z), so pass 2 sees the bits of a recomputation.
-// @ts-ignore: decorator
-@inline function keptArgmaxProbability(vector: bool, kept: usize, R: usize, stride: usize, C: i32, from: usize, to: usize): void {
-  const bytes = (to - from) << 2, row0 = kept + (from << 2);
-  memory.copy(R, row0, bytes);
-  for (let c = 1; c < C; c++) {
-    const row = row0 + <usize>c * stride * 4;
-    if (ASC_FEATURE_SIMD && vector) {
-      for (let j: usize = 0; j < bytes; j += 16) v128.store(R + j, f32x4.pmax(v128.load(R + j), v128.load(row + j)));
-    } else {
-      for (let j: usize = 0; j < bytes; j += 4) store<f32>(R + j, pmax(load<f32>(R + j), load<f32>(row + j)));
-    }
-  }
-}
-
 // -------------------------------------------------------------- pass 1 ----
 // Adds the sums of rows [from, to) of one sample into stats (f64, [C][W]).
 // `vector`: the SIMD form, for a block whose length is a multiple of 8.
@@ -236,7 +214,11 @@ export const PIX_CE = 2;
       // Validation rides along as unsigned maxima of bit patterns: |x| as bits
       // is ≥ 0x7f800000 only for ±Infinity and NaN; a target g is in [0, 1]
       // iff its bits are ≤ 0x3f800000 (−0 fails this, so a failure is
-      // re-checked exactly by blockFlags); an index must be < C.
+      // re-checked exactly by blockFlags); a u8 target must be ≤ 1 and an
+      // index < C. Probabilities summed unmasked need no maxima: a NaN or an
+      // infinity makes its lane's Σ p (or Σ p²) non-finite, which is checked
+      // once per block (a finite overflow only costs the exact re-check).
+      const xBySum = act == ACT_NONE && maskMode == MASK_NONE && !isIndex(tgt);
       let xBits = i32x4.splat(0), gBits = xBits;
       const absMask = i32x4.splat(0x7fffffff);
       const keepAll = i32x4.splat(-1);
@@ -249,7 +231,7 @@ export const PIX_CE = 2;
           xA = v128.load(er + (s << 2)); xB = v128.load(er + (s << 2), 16);
         } else {
           xA = v128.load(xr + (s << 2)); xB = v128.load(xr + (s << 2), 16);
-          xBits = i32x4.max_u(xBits, i32x4.max_u(v128.and(xA, absMask), v128.and(xB, absMask)));
+          if (!xBySum) xBits = i32x4.max_u(xBits, i32x4.max_u(v128.and(xA, absMask), v128.and(xB, absMask)));
         }
         let pa = xA, pb = xB;
         if (act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL) {
@@ -269,6 +251,12 @@ export const PIX_CE = 2;
           gBits = i32x4.max_u(gBits, i32x4.max_u(v128.andnot(ta, ia), v128.andnot(tb, ib)));
           ka = v128.andnot(ka, ia); kb = v128.andnot(kb, ib);
           ga = v128.and(i32x4.eq(ta, cv), one); gb = v128.and(i32x4.eq(tb, cv), one);
+        } else if (tgt == TGT_U8) {
+          // Eight bytes widened at once (one load, three extends).
+          const w = v128.load8x8_u(gr + s);
+          ga = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(w));
+          gb = f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(w));
+          gBits = i16x8.max_u(gBits, w);
         } else {
           ga = vtarget(tgt, gr, s); gb = vtarget(tgt, gr, s + 4);
           gBits = i32x4.max_u(gBits, i32x4.max_u(ga, gb));
@@ -303,9 +291,12 @@ export const PIX_CE = 2;
           uB = f32x4.add(uB, v128.and(lb, f32x4.ne(gb, kConst(K_ZERO))));
         }
       }
+      if (xBySum) xBits = v128.and(f32x4.add(pA, pB), absMask);
       const ok = v128.and(i32x4.lt_u(xBits, i32x4.splat(0x7f800000)),
-        isIndex(tgt) ? i32x4.lt_u(gBits, Cv) : i32x4.le_u(gBits, i32x4.splat(0x3f800000)));
-      if (!i32x4.all_true(ok)) {
+        isIndex(tgt) ? i32x4.lt_u(gBits, Cv)
+        : tgt == TGT_U8 ? i16x8.le_u(gBits, i16x8.splat(1))
+        : i32x4.le_u(gBits, i32x4.splat(0x3f800000)));
+      if (!i8x16.all_true(ok)) { // bytes: the u8 check has i16 lanes
         // Which flag, exactly: re-check this block element by element (rare path).
         flags |= blockFlags(act, tgt, xr, gr, from, to, C, ignore, hasIgnore);
       }
@@ -409,72 +400,52 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
 
 // -------------------------------------------------------------- pass 2 ----
 // dL/dp for an element of entry (n, c) is linear in g and p (see diceEpilogue):
-//   q = A·g + B2·p + B1,  q = 0 where the element is not kept,
-// then the activation's chain rule: none dL/dx = q; sigmoid dL/dx = q·σ'(x);
+//   q = A·g + B2·p + B1,  q = 0 where the element is not kept
+// (B2 = 0 unless squared: with hard labels and no activation q = A·g + B1
+// needs no input, and ACT_NONE_AFFINE does not read it), then the
+// activation's chain rule: none dL/dx = q; sigmoid dL/dx = q·σ'(x);
 // softmax dL/dx_k = p_k·(q_k − Σ_c p_c·q_c) over the channels of the pixel.
 // coef holds (A, B1, B2) as f32 for every channel of the sample, [C][3].
 // `ce` (diceCeGradient, softmax): coef is [C][4], (A, B1, B2, W_c), and the
 // weighted cross-entropy's dCE/dx_k = W_y·(p_k − [k = y]) of a kept pixel
-// labelled y is added: W_y is gathered per pixel into WT in sweep 0.
+// labelled y is added.
 // @ts-ignore: decorator
 @inline function gradBlock(
   act: i32, tgt: i32, maskMode: i32, vector: bool, ce: bool,
   x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, coef: usize, scratch: usize,
 ): void {
-  // Softmax: dL/dx_k = p_k·(q_k − Σ_c p_c·q_c). For a confident pixel
-  // (p_a → 1) q_a − Σ_c p_c·q_c cancels, so it is rearranged around the arg-max
-  // channel a, using Σ_c p_c = 1:
-  //   dL/dx_k = p_k·((q_k − q_a) + D),  D = q_a·PN − TN,
-  //   PN = Σ_{c≠a} p_c,  TN = Σ_{c≠a} p_c·q_c,
-  // where every term is small when p_a is close to 1. Sweep 0 gathers q_a, PN
-  // and TN, sweep 1 writes the output.
-  const E = scratch, F = scratch + offR(C) + BLOCK * 4;
-  const QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4;
   if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
-    if (act == ACT_SOFTMAX_KEPT) keptArgmaxProbability(vector, x, E + offR(C), stride, C, from, to);
-    else softmaxBlock(vector, false, x, stride, C, from, to, E, false, 0);
-    memory.fill(F, 0, 5 * BLOCK * 4);
-    gradSweep(act, tgt, maskMode, vector, ce, 0, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
-    softmaxArgmaxTerm(vector, QA, PN, TN, to - from);
-    gradSweep(act, tgt, maskMode, vector, ce, 1, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
+    if (act == ACT_SOFTMAX) softmaxBlock(vector, false, x, stride, C, from, to, scratch, false, 0);
+    softmaxGradPixels(act, tgt, maskMode, vector, ce, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
   } else {
-    gradSweep(act, tgt, maskMode, vector, ce, 0, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
+    gradElements(act, tgt, maskMode, vector, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef);
   }
 }
 
-// One sweep over the rows of a block (see gradBlock): the output, or with
-// softmax first (sweep 0) the arg-max terms. `sweep` is a constant.
+// Without softmax every element's gradient is its own: row by row.
 // @ts-ignore: decorator
-@inline function gradSweep(
-  act: i32, tgt: i32, maskMode: i32, vector: bool, ce: bool, sweep: i32,
+@inline function gradElements(
+  act: i32, tgt: i32, maskMode: i32, vector: bool,
   x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
-  ignore: i32, hasIgnore: bool, coef: usize, scratch: usize,
+  ignore: i32, hasIgnore: bool, coef: usize,
 ): void {
-  const E = scratch, R = scratch + offR(C);
-  const F = R + BLOCK * 4, QA = F + BLOCK * 4, PN = QA + BLOCK * 4, TN = PN + BLOCK * 4, WT = TN + BLOCK * 4;
-  const rel = from << 2;
   const gsize = targetBytes(tgt);
   for (let c = 0; c < C; c++) {
     const xr = x + <usize>c * stride * 4;
     const orow = out + <usize>c * stride * 4;
-    const er = act == ACT_SOFTMAX_KEPT ? xr : E + <usize>c * BLOCK * 4 - rel;
     const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
     const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
-    const cf = coef + <usize>c * (ce ? 16 : 12);
+    const cf = coef + <usize>c * 12;
     if (ASC_FEATURE_SIMD && vector) {
       const A = f32x4.splat(load<f32>(cf)), B1 = f32x4.splat(load<f32>(cf, 4)), B2 = f32x4.splat(load<f32>(cf, 8));
-      const W = f32x4.splat(ce ? load<f32>(cf, 12) : <f32>0);
       const one = kConst(K_ONE);
       const cv = i32x4.splat(c), ign = i32x4.splat(ignore);
       const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
-      const keepAll = i32x4.splat(-1);
       for (let s = from; s < to; s += 4) {
-        let keep = keepAll;
-        let p: v128, slope: v128 = one, gv: v128;
-        if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
-          p = v128.load(er + (s << 2));
-        } else {
+        let keep = i32x4.splat(-1);
+        let p: v128 = one, slope: v128 = one, gv: v128;
+        if (act != ACT_NONE_AFFINE) {
           const xv = v128.load(xr + (s << 2));
           if (act == ACT_SIGMOID) {
             const t = vexpNegAbs(xv), r = f32x4.div(one, f32x4.add(one, t));
@@ -495,41 +466,18 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
           gv = vtarget(tgt, gr, s);
         }
         if (maskMode != MASK_NONE) keep = v128.and(keep, vmaskKeep(mr, s));
-        let q = f32x4.add(f32x4.add(f32x4.mul(A, vinterSlope(tgt, p, gv, one)), f32x4.mul(B2, p)), B1);
+        let q = act == ACT_NONE_AFFINE
+          ? f32x4.add(f32x4.mul(A, gv), B1)
+          : f32x4.add(f32x4.add(f32x4.mul(A, vinterSlope(tgt, p, gv, one)), f32x4.mul(B2, p)), B1);
         if (maskMode != MASK_NONE || isIndex(tgt)) q = v128.and(q, keep);
-        if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
-          const j = (s << 2) - rel;
-          const qa = v128.load(QA + j);
-          // The CE term's −[k = y]·W_y of this channel (0 unless kept and labelled c).
-          const wy = ce ? v128.and(f32x4.mul(gv, W), keep) : kConst(K_ZERO);
-          if (sweep == 1) {
-            let d = f32x4.add(f32x4.sub(q, qa), v128.load(TN + j));
-            if (ce) d = f32x4.add(d, v128.load(WT + j));
-            let o = f32x4.mul(p, d);
-            if (ce) o = f32x4.sub(o, wy);
-            v128.store(orow + (s << 2), o);
-          } else {
-            const found = v128.load(F + j);
-            const isArg = v128.andnot(f32x4.eq(p, v128.load(R + j)), found);
-            v128.store(F + j, v128.or(found, isArg));
-            v128.store(QA + j, v128.bitselect(q, qa, isArg));
-            v128.store(PN + j, f32x4.add(v128.load(PN + j), v128.andnot(p, isArg)));
-            v128.store(TN + j, f32x4.add(v128.load(TN + j), v128.andnot(f32x4.mul(p, q), isArg)));
-            if (ce) v128.store(WT + j, f32x4.add(v128.load(WT + j), wy));
-          }
-        } else {
-          v128.store(orow + (s << 2), act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL ? f32x4.mul(q, slope) : q);
-        }
+        v128.store(orow + (s << 2), act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL ? f32x4.mul(q, slope) : q);
       }
     } else {
       const A = load<f32>(cf), B1 = load<f32>(cf, 4), B2 = load<f32>(cf, 8);
-      const W: f32 = ce ? load<f32>(cf, 12) : 0;
       for (let s = from; s < to; s++) {
         let keep = true;
-        let p: f32, slope: f32 = 1, gv: f32;
-        if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
-          p = load<f32>(er + (s << 2));
-        } else {
+        let p: f32 = 1, slope: f32 = 1, gv: f32;
+        if (act != ACT_NONE_AFFINE) {
           const xv = load<f32>(xr + (s << 2));
           if (act == ACT_SIGMOID) {
             const t = sexpNegAbs(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
@@ -549,46 +497,137 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
           gv = starget(tgt, gr, s);
         }
         if (maskMode != MASK_NONE && load<u8>(mr + s) == 0) keep = false;
-        let q: f32 = (A * sinterSlope(tgt, p, gv) + B2 * p) + B1;
+        let q: f32 = act == ACT_NONE_AFFINE ? A * gv + B1 : (A * sinterSlope(tgt, p, gv) + B2 * p) + B1;
         if (!keep) q = 0;
-        if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
-          const j = (s << 2) - rel;
-          const qa = load<f32>(QA + j);
-          const wy: f32 = ce && keep ? gv * W : 0;
-          if (sweep == 1) {
-            let d = (q - qa) + load<f32>(TN + j);
-            if (ce) d = d + load<f32>(WT + j);
-            let o = p * d;
-            if (ce) o = o - wy;
-            store<f32>(orow + (s << 2), o);
-          } else {
-            const isArg = load<i32>(F + j) == 0 && p == load<f32>(R + j);
-            if (isArg) store<i32>(F + j, -1);
-            store<f32>(QA + j, isArg ? q : qa);
-            store<f32>(PN + j, load<f32>(PN + j) + (isArg ? 0 : p));
-            store<f32>(TN + j, load<f32>(TN + j) + (isArg ? 0 : p * q));
-            if (ce) store<f32>(WT + j, load<f32>(WT + j) + wy);
-          }
-        } else {
-          store<f32>(orow + (s << 2), act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL ? q * slope : q);
-        }
+        store<f32>(orow + (s << 2), act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL ? q * slope : q);
       }
     }
   }
 }
 
-// D = q_a·PN − TN for each pixel of a block (see gradBlock), into TN.
+// Softmax: dL/dx_k = p_k·(q_k − Σ_c p_c·q_c). For a confident pixel
+// (p_a → 1) q_a − Σ_c p_c·q_c cancels, so it is rearranged around the arg-max
+// channel a, using Σ_c p_c = 1:
+//   dL/dx_k = p_k·((q_k − q_a) + D),  D = q_a·PN − TN,
+//   PN = Σ_{c≠a} p_c,  TN = Σ_{c≠a} p_c·q_c,
+// where every term is small when p_a is close to 1. The arg-max a is the first
+// channel whose p equals R = max_c p_c. Pixel by pixel (four at a time), one
+// walk over the channels gathers q_a, PN and TN (and with `ce` the pixel's CE
+// weight W_y) in registers, a second writes the output.
+// p comes from softmaxBlock's E (ACT_SOFTMAX), with R its 1/Z, exactly the
+// arg-max channel's p (e^0·(1/Z); every other e_c·(1/Z) ≤ 1/Z); or from the
+// probabilities pass 1 kept at x (ACT_SOFTMAX_KEPT), with R = max_c p_c taken
+// here, the same bits as a recomputation.
 // @ts-ignore: decorator
-@inline function softmaxArgmaxTerm(vector: bool, QA: usize, PN: usize, TN: usize, count: usize): void {
+@inline function softmaxGradPixels(
+  act: i32, tgt: i32, maskMode: i32, vector: bool, ce: bool,
+  x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
+  ignore: i32, hasIgnore: bool, coef: usize, scratch: usize,
+): void {
+  const kept = act == ACT_SOFTMAX_KEPT;
+  // Element s of channel c's p: at pc + c·pStride + s·4.
+  const pc = kept ? x : scratch - (from << 2), pStride: usize = kept ? stride * 4 : BLOCK * 4;
+  const R = scratch + offR(C) - (from << 2);
+  const gsize = targetBytes(tgt), cfSize: usize = ce ? 16 : 12;
   if (ASC_FEATURE_SIMD && vector) {
-    for (let j: usize = 0; j < count << 2; j += 16) {
-      v128.store(TN + j, f32x4.sub(f32x4.mul(v128.load(QA + j), v128.load(PN + j)), v128.load(TN + j)));
+    const one = kConst(K_ONE), zero = kConst(K_ZERO);
+    const ign = i32x4.splat(ignore), ignOn = i32x4.splat(hasIgnore ? -1 : 0);
+    for (let s = from; s < to; s += 4) {
+      const o = s << 2;
+      let t = zero, pixelKeep = i32x4.splat(-1);
+      if (isIndex(tgt)) {
+        t = vindex(tgt, g, s);
+        pixelKeep = v128.andnot(pixelKeep, v128.and(i32x4.eq(t, ign), ignOn));
+      }
+      if (maskMode == MASK_PIXEL) pixelKeep = v128.and(pixelKeep, vmaskKeep(m, s));
+      let r: v128;
+      if (kept) {
+        r = v128.load(pc + o);
+        for (let c = 1; c < C; c++) r = f32x4.pmax(r, v128.load(pc + <usize>c * pStride + o));
+      } else r = v128.load(R + o);
+      let found = zero, qa = zero, pn = zero, tn = zero, wt = zero;
+      for (let c = 0; c < C; c++) {
+        const p = v128.load(pc + <usize>c * pStride + o);
+        const gv = isIndex(tgt) ? v128.and(i32x4.eq(t, i32x4.splat(c)), one) : vtarget(tgt, g + <usize>c * stride * gsize, s);
+        const keep = maskMode == MASK_ELEMENT ? v128.and(pixelKeep, vmaskKeep(m + <usize>c * stride, s)) : pixelKeep;
+        const cf = coef + <usize>c * cfSize;
+        const q = vsoftmaxQ(tgt, maskMode, cf, p, gv, keep, one);
+        const isArg = v128.andnot(f32x4.eq(p, r), found);
+        found = v128.or(found, isArg);
+        qa = v128.bitselect(q, qa, isArg);
+        pn = f32x4.add(pn, v128.andnot(p, isArg));
+        tn = f32x4.add(tn, v128.andnot(f32x4.mul(p, q), isArg));
+        // The CE term's −[k = y]·W_y of this channel (0 unless kept and labelled c).
+        if (ce) wt = f32x4.add(wt, v128.and(f32x4.mul(gv, f32x4.splat(load<f32>(cf, 12))), keep));
+      }
+      const d = f32x4.sub(f32x4.mul(qa, pn), tn);
+      for (let c = 0; c < C; c++) {
+        const p = v128.load(pc + <usize>c * pStride + o);
+        const gv = isIndex(tgt) ? v128.and(i32x4.eq(t, i32x4.splat(c)), one) : vtarget(tgt, g + <usize>c * stride * gsize, s);
+        const keep = maskMode == MASK_ELEMENT ? v128.and(pixelKeep, vmaskKeep(m + <usize>c * stride, s)) : pixelKeep;
+        const cf = coef + <usize>c * cfSize;
+        let e = f32x4.add(f32x4.sub(vsoftmaxQ(tgt, maskMode, cf, p, gv, keep, one), qa), d);
+        if (ce) e = f32x4.add(e, wt);
+        let v = f32x4.mul(p, e);
+        if (ce) v = f32x4.sub(v, v128.and(f32x4.mul(gv, f32x4.splat(load<f32>(cf, 12))), keep));
+        v128.store(out + <usize>c * stride * 4 + o, v);
+      }
     }
   } else {
-    for (let j: usize = 0; j < count << 2; j += 4) {
-      store<f32>(TN + j, load<f32>(QA + j) * load<f32>(PN + j) - load<f32>(TN + j));
+    for (let s = from; s < to; s++) {
+      const o = s << 2;
+      let t = 0, pixelKeep = true;
+      if (isIndex(tgt)) {
+        t = sindex(tgt, g, s);
+        if (hasIgnore && t == ignore) pixelKeep = false;
+      }
+      if (maskMode == MASK_PIXEL && load<u8>(m + s) == 0) pixelKeep = false;
+      let r: f32;
+      if (kept) {
+        r = load<f32>(pc + o);
+        for (let c = 1; c < C; c++) r = pmax(r, load<f32>(pc + <usize>c * pStride + o));
+      } else r = load<f32>(R + o);
+      let found = false, qa: f32 = 0, pn: f32 = 0, tn: f32 = 0, wt: f32 = 0;
+      for (let c = 0; c < C; c++) {
+        const p = load<f32>(pc + <usize>c * pStride + o);
+        const gv: f32 = isIndex(tgt) ? <f32>(t == c ? 1 : 0) : starget(tgt, g + <usize>c * stride * gsize, s);
+        const keep = pixelKeep && !(maskMode == MASK_ELEMENT && load<u8>(m + <usize>c * stride + s) == 0);
+        const cf = coef + <usize>c * cfSize;
+        const q = ssoftmaxQ(tgt, cf, p, gv, keep);
+        const isArg = !found && p == r;
+        if (isArg) found = true;
+        qa = isArg ? q : qa;
+        pn = pn + (isArg ? 0 : p);
+        tn = tn + (isArg ? 0 : p * q);
+        if (ce) wt = wt + (keep ? gv * load<f32>(cf, 12) : 0);
+      }
+      const d = qa * pn - tn;
+      for (let c = 0; c < C; c++) {
+        const p = load<f32>(pc + <usize>c * pStride + o);
+        const gv: f32 = isIndex(tgt) ? <f32>(t == c ? 1 : 0) : starget(tgt, g + <usize>c * stride * gsize, s);
+        const keep = pixelKeep && !(maskMode == MASK_ELEMENT && load<u8>(m + <usize>c * stride + s) == 0);
+        const cf = coef + <usize>c * cfSize;
+        let e = (ssoftmaxQ(tgt, cf, p, gv, keep) - qa) + d;
+        if (ce) e = e + wt;
+        let v = p * e;
+        if (ce) v = v - (keep ? gv * load<f32>(cf, 12) : 0);
+        store<f32>(out + <usize>c * stride * 4 + o, v);
+      }
     }
   }
+}
+
+// q = A·dI/dp + B2·p + B1 of one channel (coefficients at cf), 0 where not kept.
+// @ts-ignore: decorator
+@inline function vsoftmaxQ(tgt: i32, maskMode: i32, cf: usize, p: v128, gv: v128, keep: v128, one: v128): v128 {
+  const A = f32x4.splat(load<f32>(cf)), B1 = f32x4.splat(load<f32>(cf, 4)), B2 = f32x4.splat(load<f32>(cf, 8));
+  const q = f32x4.add(f32x4.add(f32x4.mul(A, vinterSlope(tgt, p, gv, one)), f32x4.mul(B2, p)), B1);
+  return maskMode != MASK_NONE || isIndex(tgt) ? v128.and(q, keep) : q;
+}
+// @ts-ignore: decorator
+@inline function ssoftmaxQ(tgt: i32, cf: usize, p: f32, gv: f32, keep: bool): f32 {
+  const q: f32 = (load<f32>(cf) * sinterSlope(tgt, p, gv) + load<f32>(cf, 8) * p) + load<f32>(cf, 4);
+  return keep ? q : 0;
 }
 
 // The scalar forms as ordinary functions with run-time options: the scalar
@@ -676,6 +715,7 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
 // it, and it merged them back into one loop that tested the option per
 // element. Small functions also keep Binaryen's superlinear passes fast.)
 class ActNone {}
+class ActNoneAffine {}
 class ActSigmoid {}
 class ActSigmoidTail {}
 class ActSoftmax {}
@@ -697,6 +737,7 @@ class Squared {}
   if (idof<A>() == idof<ActSigmoidTail>()) return ACT_SIGMOID_TAIL;
   if (idof<A>() == idof<ActSoftmax>()) return ACT_SOFTMAX;
   if (idof<A>() == idof<ActSoftmaxKept>()) return ACT_SOFTMAX_KEPT;
+  if (idof<A>() == idof<ActNoneAffine>()) return ACT_NONE_AFFINE;
   return ACT_NONE;
 }
 // @ts-ignore: decorator
@@ -785,12 +826,14 @@ export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: us
  * Pass 2: writes dLoss/dInput to `out` (same layout as the input) from the
  * coefficients (A, B1, B2) of regionEpilogue, `coefStride` bytes apart per
  * sample (0 with batch: one row for all samples). With ACT_SIGMOID_TAIL or
- * ACT_SOFTMAX_KEPT, `x` is the array diceSums wrote.
+ * ACT_SOFTMAX_KEPT, `x` is the array diceSums wrote; with ACT_NONE_AFFINE it
+ * is not read.
  */
 export function diceGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, coefStride: i32, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool): void {
   const st = <usize>stride, cs = <usize>coefStride;
   if (act == ACT_NONE) return gradByMask<ActNone>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  if (act == ACT_NONE_AFFINE) return gradByMask<ActNoneAffine>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
   if (act == ACT_SIGMOID) return gradByMask<ActSigmoid>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
   if (act == ACT_SOFTMAX_KEPT) return gradByMask<ActSoftmaxKept>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
   if (act == ACT_SIGMOID_TAIL) return gradByMask<ActSigmoidTail>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);

@@ -17,6 +17,10 @@ export const ACT_SIGMOID_TAIL = 3;
 // stores p (the input's layout) in a scratch array, which pass 2 reads in
 // place of the logits.
 export const ACT_SOFTMAX_KEPT = 4;
+// Probabilities (no activation) with the plain sums and hard labels, in pass 2
+// only: dL/dp = A·g + B1 does not depend on p there (assembly/dice.ts), so
+// pass 2 reads no input.
+export const ACT_NONE_AFFINE = 5;
 
 export const TGT_F32 = 0;  // dense f32 target
 export const TGT_U8 = 1;   // dense u8 target (0/1)

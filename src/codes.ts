@@ -5,9 +5,12 @@ export const ACT = { none: 0, sigmoid: 1, softmax: 2 } as const;
 /** Sigmoid with the tails, softmax with the probabilities, kept between the passes (assembly/layout.ts). */
 export const ACT_SIGMOID_TAIL = 3;
 export const ACT_SOFTMAX_KEPT = 4;
+/** Pass 2 without an activation when the gradient does not depend on the input (plain sums, hard labels). */
+export const ACT_NONE_AFFINE = 5;
 export const MASK_PIXEL = 1;
 export const MASK_ELEMENT = 2;
-const TGT_F32 = 0, TGT_U8 = 1, IDX_U8 = 2, IDX_U16 = 3, IDX_I32 = 4, TGT_SOFT = 5;
+const TGT_F32 = 0, TGT_U8 = 1, IDX_U8 = 2, IDX_U16 = 3, IDX_I32 = 4;
+export const TGT_SOFT = 5;
 
 /** The kernel's target code for a target array: dense f32 / u8 (soft-label f32), or class indices u8 / u16 / i32. */
 export function targetCode(target: Operand, indices: boolean, softLabel = false): number {

@@ -7,7 +7,7 @@ import {
   type Operand, type Shape,
 } from './args.ts';
 import { stream, isDirect, chunkedElements, type Stream } from './driver.ts';
-import { ACT, ACT_SIGMOID_TAIL, ACT_SOFTMAX_KEPT, MASK_PIXEL, MASK_ELEMENT, targetCode, isIndexCode } from './codes.ts';
+import { ACT, ACT_SIGMOID_TAIL, ACT_SOFTMAX_KEPT, ACT_NONE_AFFINE, TGT_SOFT, MASK_PIXEL, MASK_ELEMENT, targetCode, isIndexCode } from './codes.ts';
 import { runtime, type Runtime } from './runtime.ts';
 import type { WasmArray } from './wasm-array.ts';
 
@@ -253,12 +253,15 @@ function run(call: RegionCall): number | Float64Array {
   const loss = epilogue(rt, call, stats, coef, losses);
   if (call.grad) {
     const coefStride = call.batch ? 0 : C * 12;
-    // Pass 2 reads the kept data in place of the input, which it then does not stage.
-    const streams = keep ? [undefined, ...call.streams.slice(1)] : call.streams;
+    // Pass 2 reads the kept data in place of the input, or (affine) needs no
+    // input: it then does not stage it.
+    const affine = call.act === ACT.none && !call.squared && call.tgt !== TGT_SOFT;
+    const act = keep ? keptAct(call.act) : affine ? ACT_NONE_AFFINE : call.act;
+    const streams = keep || affine ? [undefined, ...call.streams.slice(1)] : call.streams;
     let at = kept;
     stream(rt, call.shape, streams, call.grad, (ch) => {
       k.diceGradient(keep ? at : ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, ch.out, coef + ch.n0 * coefStride, coefStride, scratch,
-        ch.samples, C, ch.length, ch.stride, keep ? keptAct(call.act) : call.act, call.tgt, call.maskMode,
+        ch.samples, C, ch.length, ch.stride, act, call.tgt, call.maskMode,
         call.ignore, call.hasIgnore ? 1 : 0);
       if (keep) at += ch.samples * C * ch.stride * 4;
     }, direct);
