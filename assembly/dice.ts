@@ -91,7 +91,8 @@ export function diceScratchBytes(C: i32): i32 {
 
 // ------------------------------------------------------------- softmax ----
 // p_c = e^(x_c − m) / Σ_k e^(x_k − m), m = max_k x_k, for the pixels [from, to)
-// of a block; written to E (row c at E + c·BLOCK, element s − from), and
+// of a block; written to E (row c at E + c·BLOCK, element s − from), or with
+// `keep` to `kept` (the input's layout, where pass 2 will read them), and
 // 1/Σ_k e^(x_k − m), which is exactly the arg-max channel's p (e^0 = 1), to R;
 // with `lse` also m to MX and log Z, Z = Σ_k e^(x_k − m) ∈ [1, C], to LZ.
 // log Z is corrected for the rounding of the sum (TwoSum per addition gives
@@ -117,7 +118,7 @@ export function diceScratchBytes(C: i32): i32 {
       let z = kConst(K_ZERO), err = z;
       for (let c = 0; c < C; c++) {
         const e = vexpNonPositive(f32x4.sub(v128.load(x + ((<usize>c * stride + s) << 2)), m));
-        v128.store(E + <usize>c * BLOCK * 4 + j, e);
+        v128.store(keep ? kept + ((<usize>c * stride + s) << 2) : E + <usize>c * BLOCK * 4 + j, e);
         const sum = f32x4.add(z, e);
         if (lse) {
           const be = f32x4.sub(sum, z);
@@ -129,10 +130,8 @@ export function diceScratchBytes(C: i32): i32 {
       v128.store(E + offR(C) + j, r);
       if (lse) { v128.store(MX + j, m); v128.store(LZ + j, f32x4.add(vlogNormal(z), f32x4.mul(err, r))); }
       for (let c = 0; c < C; c++) {
-        const at = E + <usize>c * BLOCK * 4 + j;
-        const p = f32x4.mul(v128.load(at), r);
-        v128.store(at, p);
-        if (keep) v128.store(kept + ((<usize>c * stride + s) << 2), p);
+        const at = keep ? kept + ((<usize>c * stride + s) << 2) : E + <usize>c * BLOCK * 4 + j;
+        v128.store(at, f32x4.mul(v128.load(at), r));
       }
     }
     return i32x4.all_true(ok) ? 0 : FLAG_INPUT;
@@ -149,7 +148,7 @@ export function diceScratchBytes(C: i32): i32 {
       let z: f32 = 0, err: f32 = 0;
       for (let c = 0; c < C; c++) {
         const e = sexpNonPositive(load<f32>(x + ((<usize>c * stride + s) << 2)) - m);
-        store<f32>(E + <usize>c * BLOCK * 4 + j, e);
+        store<f32>(keep ? kept + ((<usize>c * stride + s) << 2) : E + <usize>c * BLOCK * 4 + j, e);
         const sum = z + e;
         if (lse) {
           const be = sum - z;
@@ -161,10 +160,8 @@ export function diceScratchBytes(C: i32): i32 {
       store<f32>(E + offR(C) + j, r);
       if (lse) { store<f32>(MX + j, m); store<f32>(LZ + j, slogNormal(z) + err * r); }
       for (let c = 0; c < C; c++) {
-        const at = E + <usize>c * BLOCK * 4 + j;
-        const p = load<f32>(at) * r;
-        store<f32>(at, p);
-        if (keep) store<f32>(kept + ((<usize>c * stride + s) << 2), p);
+        const at = keep ? kept + ((<usize>c * stride + s) << 2) : E + <usize>c * BLOCK * 4 + j;
+        store<f32>(at, load<f32>(at) * r);
       }
     }
     return flags;
@@ -200,7 +197,8 @@ export const PIX_CE = 2;
   const rel = from << 2;
   for (let c = 0; c < C; c++) {
     const xr = x + <usize>c * stride * 4, tr = tail + <usize>c * stride * 4;
-    const er = E + <usize>c * BLOCK * 4 - rel;
+    // Softmax probabilities: in E, or where pass 1 keeps them for pass 2.
+    const er = act == ACT_SOFTMAX_KEPT ? tr : E + <usize>c * BLOCK * 4 - rel;
     const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
     const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
     let sI: f64 = 0, sP: f64 = 0, sG: f64 = 0, s3: f64 = 0, s4: f64 = 0;
