@@ -28,7 +28,7 @@ import {
   vsignedTail, ssignedTail, vsigmoidFromSignedTail, ssigmoidFromSignedTail,
   vlogNormal, slogNormal,
 } from './simd';
-import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, ACT_SIGMOID_TAIL, ACT_SOFTMAX_KEPT, ACT_NONE_AFFINE, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, targetBytes, vtarget, vindex, starget, sindex } from './layout';
+import { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX, ACT_SIGMOID_TAIL, ACT_SOFTMAX_KEPT, ACT_SIGMOID_SLOPE, TGT_F32, TGT_U8, TGT_SOFT, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, isIndex, isSigmoid, targetBytes, vtarget, vindex, starget, sindex } from './layout';
 
 
 // Scalar build: the 8 lanes of the three accumulators (I, SP, SG), and of the
@@ -232,13 +232,17 @@ export const PIX_CE = 2;
           if (!xBySum) xBits = i32x4.max_u(xBits, i32x4.max_u(v128.and(xA, absMask), v128.and(xB, absMask)));
         }
         let pa = xA, pb = xB;
-        if (act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL) {
+        if (isSigmoid(act)) {
           const ta = vexpNegAbs(xA), tb = vexpNegAbs(xB);
-          pa = vsigmoidFromTail(xA, ta, f32x4.div(one, f32x4.add(one, ta)));
-          pb = vsigmoidFromTail(xB, tb, f32x4.div(one, f32x4.add(one, tb)));
+          const ra = f32x4.div(one, f32x4.add(one, ta)), rb = f32x4.div(one, f32x4.add(one, tb));
+          pa = vsigmoidFromTail(xA, ta, ra);
+          pb = vsigmoidFromTail(xB, tb, rb);
           if (act == ACT_SIGMOID_TAIL) {
             v128.store(tr + (s << 2), vsignedTail(xA, ta));
             v128.store(tr + (s << 2), vsignedTail(xB, tb), 16);
+          } else if (act == ACT_SIGMOID_SLOPE) {
+            v128.store(tr + (s << 2), vsigmoidSlopeFromTail(ta, ra));
+            v128.store(tr + (s << 2), vsigmoidSlopeFromTail(tb, rb), 16);
           }
         }
         let ka = keepAll, kb = keepAll;
@@ -315,10 +319,11 @@ export const PIX_CE = 2;
           const xv = load<f32>(xr + (s << 2));
           if (xv - xv != 0) flags |= FLAG_INPUT;
           p = xv;
-          if (act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL) {
-            const t = sexpNegAbs(xv);
-            p = ssigmoidFromTail(xv, t, <f32>1.0 / (<f32>1.0 + t));
+          if (isSigmoid(act)) {
+            const t = sexpNegAbs(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
+            p = ssigmoidFromTail(xv, t, r);
             if (act == ACT_SIGMOID_TAIL) store<f32>(tr + (s << 2), ssignedTail(xv, t));
+            else if (act == ACT_SIGMOID_SLOPE) store<f32>(tr + (s << 2), ssigmoidSlopeFromTail(t, r));
           }
         }
         if (isIndex(tgt)) {
@@ -398,18 +403,19 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
 
 // -------------------------------------------------------------- pass 2 ----
 // dL/dp for an element of entry (n, c) is linear in g and p (see diceEpilogue):
-//   q = A·g + B2·p + B1,  q = 0 where the element is not kept
-// (B2 = 0 unless squared: with hard labels and no activation q = A·g + B1
-// needs no input, and ACT_NONE_AFFINE does not read it), then the
-// activation's chain rule: none dL/dx = q; sigmoid dL/dx = q·σ'(x);
+//   q = A·g + B2·p + B1,  q = 0 where the element is not kept,
+// then the activation's chain rule: none dL/dx = q; sigmoid dL/dx = q·σ'(x);
 // softmax dL/dx_k = p_k·(q_k − Σ_c p_c·q_c) over the channels of the pixel.
 // coef holds (A, B1, B2) as f32 for every channel of the sample, [C][3].
 // `ce` (diceCeGradient, softmax): coef is [C][4], (A, B1, B2, W_c), and the
 // weighted cross-entropy's dCE/dx_k = W_y·(p_k − [k = y]) of a kept pixel
 // labelled y is added.
+// `affine`: B2 = 0 (plain sums) and hard labels (dI/dp = g), so q = A·g + B1
+// does not depend on p: pass 2 then reads no input without an activation, and
+// with sigmoid only σ'(x) (recomputed, or kept by pass 1: ACT_SIGMOID_SLOPE).
 // @ts-ignore: decorator
 @inline function gradBlock(
-  act: i32, tgt: i32, maskMode: i32, vector: bool, ce: bool,
+  act: i32, tgt: i32, maskMode: i32, vector: bool, ce: bool, affine: bool,
   x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, coef: usize, scratch: usize,
 ): void {
@@ -417,14 +423,14 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
     if (act == ACT_SOFTMAX) softmaxBlock(vector, false, x, stride, C, from, to, scratch, false, 0);
     softmaxGradPixels(act, tgt, maskMode, vector, ce, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
   } else {
-    gradElements(act, tgt, maskMode, vector, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef);
+    gradElements(act, tgt, maskMode, vector, affine, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef);
   }
 }
 
 // Without softmax every element's gradient is its own: row by row.
 // @ts-ignore: decorator
 @inline function gradElements(
-  act: i32, tgt: i32, maskMode: i32, vector: bool,
+  act: i32, tgt: i32, maskMode: i32, vector: bool, affine: bool,
   x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, coef: usize,
 ): void {
@@ -443,19 +449,20 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       for (let s = from; s < to; s += 4) {
         let keep = i32x4.splat(-1);
         let p: v128 = one, slope: v128 = one, gv: v128;
-        if (act != ACT_NONE_AFFINE) {
+        if (act == ACT_SIGMOID_SLOPE) {
+          slope = v128.load(xr + (s << 2)); // σ'(x), kept by pass 1
+        } else if (act == ACT_SIGMOID) {
           const xv = v128.load(xr + (s << 2));
-          if (act == ACT_SIGMOID) {
-            const t = vexpNegAbs(xv), r = f32x4.div(one, f32x4.add(one, t));
-            p = vsigmoidFromTail(xv, t, r);
-            slope = vsigmoidSlopeFromTail(t, r);
-          } else if (act == ACT_SIGMOID_TAIL) {
-            // xv is the signed tail pass 1 stored: no exp here.
-            const t = f32x4.abs(xv), r = f32x4.div(one, f32x4.add(one, t));
-            p = vsigmoidFromSignedTail(xv, t, r);
-            slope = vsigmoidSlopeFromTail(t, r);
-          } else p = xv;
-        }
+          const t = vexpNegAbs(xv), r = f32x4.div(one, f32x4.add(one, t));
+          if (!affine) p = vsigmoidFromTail(xv, t, r);
+          slope = vsigmoidSlopeFromTail(t, r);
+        } else if (act == ACT_SIGMOID_TAIL) {
+          // xv is the signed tail pass 1 stored: no exp here.
+          const xv = v128.load(xr + (s << 2));
+          const t = f32x4.abs(xv), r = f32x4.div(one, f32x4.add(one, t));
+          p = vsigmoidFromSignedTail(xv, t, r);
+          slope = vsigmoidSlopeFromTail(t, r);
+        } else if (!affine) p = v128.load(xr + (s << 2));
         if (isIndex(tgt)) {
           const t = vindex(tgt, gr, s);
           keep = v128.andnot(keep, v128.and(i32x4.eq(t, ign), ignOn));
@@ -464,29 +471,30 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
           gv = vtarget(tgt, gr, s);
         }
         if (maskMode != MASK_NONE) keep = v128.and(keep, vmaskKeep(mr, s));
-        let q = act == ACT_NONE_AFFINE
+        let q = affine
           ? f32x4.add(f32x4.mul(A, gv), B1)
           : f32x4.add(f32x4.add(f32x4.mul(A, vinterSlope(tgt, p, gv, one)), f32x4.mul(B2, p)), B1);
         if (maskMode != MASK_NONE || isIndex(tgt)) q = v128.and(q, keep);
-        v128.store(orow + (s << 2), act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL ? f32x4.mul(q, slope) : q);
+        v128.store(orow + (s << 2), isSigmoid(act) ? f32x4.mul(q, slope) : q);
       }
     } else {
       const A = load<f32>(cf), B1 = load<f32>(cf, 4), B2 = load<f32>(cf, 8);
       for (let s = from; s < to; s++) {
         let keep = true;
         let p: f32 = 1, slope: f32 = 1, gv: f32;
-        if (act != ACT_NONE_AFFINE) {
+        if (act == ACT_SIGMOID_SLOPE) {
+          slope = load<f32>(xr + (s << 2));
+        } else if (act == ACT_SIGMOID) {
           const xv = load<f32>(xr + (s << 2));
-          if (act == ACT_SIGMOID) {
-            const t = sexpNegAbs(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
-            p = ssigmoidFromTail(xv, t, r);
-            slope = ssigmoidSlopeFromTail(t, r);
-          } else if (act == ACT_SIGMOID_TAIL) {
-            const t = abs<f32>(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
-            p = ssigmoidFromSignedTail(xv, t, r);
-            slope = ssigmoidSlopeFromTail(t, r);
-          } else p = xv;
-        }
+          const t = sexpNegAbs(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
+          if (!affine) p = ssigmoidFromTail(xv, t, r);
+          slope = ssigmoidSlopeFromTail(t, r);
+        } else if (act == ACT_SIGMOID_TAIL) {
+          const xv = load<f32>(xr + (s << 2));
+          const t = abs<f32>(xv), r: f32 = <f32>1.0 / (<f32>1.0 + t);
+          p = ssigmoidFromSignedTail(xv, t, r);
+          slope = ssigmoidSlopeFromTail(t, r);
+        } else if (!affine) p = load<f32>(xr + (s << 2));
         if (isIndex(tgt)) {
           const t = sindex(tgt, gr, s);
           if (hasIgnore && t == ignore) keep = false;
@@ -495,9 +503,9 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
           gv = starget(tgt, gr, s);
         }
         if (maskMode != MASK_NONE && load<u8>(mr + s) == 0) keep = false;
-        let q: f32 = act == ACT_NONE_AFFINE ? A * gv + B1 : (A * sinterSlope(tgt, p, gv) + B2 * p) + B1;
+        let q: f32 = affine ? A * gv + B1 : (A * sinterSlope(tgt, p, gv) + B2 * p) + B1;
         if (!keep) q = 0;
-        store<f32>(orow + (s << 2), act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL ? q * slope : q);
+        store<f32>(orow + (s << 2), isSigmoid(act) ? q * slope : q);
       }
     }
   }
@@ -636,10 +644,10 @@ function sumsBlockScalar(act: i32, tgt: i32, maskMode: i32, pix: i32,
   ignore: i32, hasIgnore: bool, squared: bool, lo: f32, posAt: f32, stats: usize, scratch: usize, tail: usize): i32 {
   return sumsBlock(act, tgt, maskMode, false, pix, x, g, m, stride, C, from, to, ignore, hasIgnore, squared, lo, posAt, stats, scratch, tail);
 }
-function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
+function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool, affine: bool,
   x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
   ignore: i32, hasIgnore: bool, coef: usize, scratch: usize): void {
-  gradBlock(act, tgt, maskMode, false, ce, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
+  gradBlock(act, tgt, maskMode, false, ce, affine, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
 }
 
 // -------------------------------------------------------------- drivers ---
@@ -682,7 +690,7 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
 }
 
 // @ts-ignore: decorator
-@inline function gradAll(act: i32, tgt: i32, masked: bool, ce: bool,
+@inline function gradAll(act: i32, tgt: i32, masked: bool, ce: bool, affine: bool,
   x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: usize, maskMode: i32, ignore: i32, hasIgnore: bool, coefStride: usize): void {
   const main = <usize>(L & ~7);
@@ -693,11 +701,11 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
     const cn = coef + <usize>n * coefStride;
     for (let b: usize = 0; b < main; b += BLOCK) {
       const e = b + BLOCK < main ? b + BLOCK : main;
-      if (ASC_FEATURE_SIMD) gradBlock(act, tgt, mm, true, ce, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
-      else gradBlockScalar(act, tgt, mm, ce, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
+      if (ASC_FEATURE_SIMD) gradBlock(act, tgt, mm, true, ce, affine, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
+      else gradBlockScalar(act, tgt, mm, ce, affine, xn, gn, mn, on, stride, C, b, e, ignore, hasIgnore, cn, scratch);
     }
     if (main < <usize>L) {
-      gradBlockScalar(act, tgt, mm, ce, xn, gn, mn, on, stride, C, main, L, ignore, hasIgnore, cn, scratch);
+      gradBlockScalar(act, tgt, mm, ce, affine, xn, gn, mn, on, stride, C, main, L, ignore, hasIgnore, cn, scratch);
     }
   }
 }
@@ -705,7 +713,8 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
 // ------------------------------------------------------------- kernels ----
 // Each kernel is an instance of a generic function whose type arguments name
 // its options: A the activation, M masked or not, T the target kind, Q the
-// form of the sums (plain or squared). AssemblyScript compiles every instance
+// form of the sums (plain or squared), F the form of the gradient (affine in
+// the target or general, see gradBlock). AssemblyScript compiles every instance
 // as a separate function and folds the static conditions on its type
 // arguments, so each function holds one specialised loop per pass and nothing
 // else. (Constant arguments of inlined functions would reach Binaryen as
@@ -713,9 +722,9 @@ function gradBlockScalar(act: i32, tgt: i32, maskMode: i32, ce: bool,
 // it, and it merged them back into one loop that tested the option per
 // element. Small functions also keep Binaryen's superlinear passes fast.)
 class ActNone {}
-class ActNoneAffine {}
 class ActSigmoid {}
 class ActSigmoidTail {}
+class ActSigmoidSlope {}
 class ActSoftmax {}
 class ActSoftmaxKept {}
 class Unmasked {}
@@ -728,6 +737,8 @@ class IndexU16 {}
 class IndexI32 {}
 class Plain {}
 class Squared {}
+class Affine {}
+class General {}
 
 // @ts-ignore: decorator
 @inline function actOf<A>(): i32 {
@@ -735,7 +746,7 @@ class Squared {}
   if (idof<A>() == idof<ActSigmoidTail>()) return ACT_SIGMOID_TAIL;
   if (idof<A>() == idof<ActSoftmax>()) return ACT_SOFTMAX;
   if (idof<A>() == idof<ActSoftmaxKept>()) return ACT_SOFTMAX_KEPT;
-  if (idof<A>() == idof<ActNoneAffine>()) return ACT_NONE_AFFINE;
+  if (idof<A>() == idof<ActSigmoidSlope>()) return ACT_SIGMOID_SLOPE;
   return ACT_NONE;
 }
 // @ts-ignore: decorator
@@ -751,14 +762,16 @@ class Squared {}
 @inline function isMasked<M>(): bool { return idof<M>() == idof<Masked>(); }
 // @ts-ignore: decorator
 @inline function isSquared<Q>(): bool { return idof<Q>() == idof<Squared>(); }
+// @ts-ignore: decorator
+@inline function isAffine<F>(): bool { return idof<F>() == idof<Affine>(); }
 
 function sumsKernel<A, M, T, Q>(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, tail: usize): i32 {
   return sumsAll(actOf<A>(), targetOf<T>(), isMasked<M>(), PIX_NONE, x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, isSquared<Q>(), 0, 0, tail);
 }
-function gradKernel<A, M, T>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+function gradKernel<A, M, T, F>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradAll(actOf<A>(), targetOf<T>(), isMasked<M>(), false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  gradAll(actOf<A>(), targetOf<T>(), isMasked<M>(), false, isAffine<F>(), x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 // diceBceLoss's pass 1 (sigmoid, dense targets, with the BCE part's counts).
 function sumsBceKernel<M, T, Q>(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
@@ -772,7 +785,7 @@ function sumsCeKernel<M, T, Q>(x: usize, g: usize, m: usize, stats: usize, scrat
 }
 function gradCeKernel<M, T>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize): void {
-  gradAll(ACT_SOFTMAX, targetOf<T>(), isMasked<M>(), true, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  gradAll(ACT_SOFTMAX, targetOf<T>(), isMasked<M>(), true, false, x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 
 // ------------------------------------------------------------- exports ----
@@ -795,6 +808,7 @@ export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: us
   if (act == ACT_SIGMOID) return sumsByMask<ActSigmoid>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
   if (act == ACT_SOFTMAX_KEPT) return sumsByMask<ActSoftmaxKept>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
   if (act == ACT_SIGMOID_TAIL) return sumsByMask<ActSigmoidTail>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
+  if (act == ACT_SIGMOID_SLOPE) return sumsByMask<ActSigmoidSlope>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
   return sumsByMask<ActSoftmax>(x, g, m, stats, scratch, N, C, L, st, maskMode, ignore, hasIgnore, tgt, squared, tail);
 }
 // @ts-ignore: decorator
@@ -823,35 +837,41 @@ export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: us
 /**
  * Pass 2: writes dLoss/dInput to `out` (same layout as the input) from the
  * coefficients (A, B1, B2) of regionEpilogue, `coefStride` bytes apart per
- * sample (0 with batch: one row for all samples). With ACT_SIGMOID_TAIL or
- * ACT_SOFTMAX_KEPT, `x` is the array diceSums wrote; with ACT_NONE_AFFINE it
- * is not read.
+ * sample (0 with batch: one row for all samples). With ACT_SIGMOID_TAIL,
+ * ACT_SIGMOID_SLOPE or ACT_SOFTMAX_KEPT, `x` is the array diceSums wrote.
+ * `affine` (no activation or sigmoid; plain sums and hard labels, see
+ * gradBlock): without an activation `x` is then not read.
  */
 export function diceGradient(x: usize, g: usize, m: usize, out: usize, coef: usize, coefStride: i32, scratch: usize,
-  N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool): void {
+  N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, affine: bool): void {
   const st = <usize>stride, cs = <usize>coefStride;
-  if (act == ACT_NONE) return gradByMask<ActNone>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
-  if (act == ACT_NONE_AFFINE) return gradByMask<ActNoneAffine>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
-  if (act == ACT_SIGMOID) return gradByMask<ActSigmoid>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
-  if (act == ACT_SOFTMAX_KEPT) return gradByMask<ActSoftmaxKept>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
-  if (act == ACT_SIGMOID_TAIL) return gradByMask<ActSigmoidTail>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
-  gradByMask<ActSoftmax>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  if (affine) {
+    if (act == ACT_NONE) return gradByMask<ActNone, Affine>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+    if (act == ACT_SIGMOID) return gradByMask<ActSigmoid, Affine>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+    return gradByMask<ActSigmoidSlope, Affine>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  }
+  if (act == ACT_NONE) return gradByMask<ActNone, General>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  if (act == ACT_SIGMOID) return gradByMask<ActSigmoid, General>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  if (act == ACT_SOFTMAX_KEPT) return gradByMask<ActSoftmaxKept, General>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  if (act == ACT_SIGMOID_TAIL) return gradByMask<ActSigmoidTail, General>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  gradByMask<ActSoftmax, General>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
 }
 // @ts-ignore: decorator
-@inline function gradByMask<A>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+@inline function gradByMask<A, F>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize, tgt: i32): void {
-  if (maskMode == MASK_NONE) return gradByTarget<A, Unmasked>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
-  gradByTarget<A, Masked>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  if (maskMode == MASK_NONE) return gradByTarget<A, Unmasked, F>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
+  gradByTarget<A, Masked, F>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs, tgt);
 }
+// Affine gradients come with hard labels only: no soft-label instance.
 // @ts-ignore: decorator
-@inline function gradByTarget<A, M>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
+@inline function gradByTarget<A, M, F>(x: usize, g: usize, m: usize, out: usize, coef: usize, scratch: usize,
   N: i32, C: i32, L: i32, st: usize, maskMode: i32, ignore: i32, hasIgnore: bool, cs: usize, tgt: i32): void {
-  if (tgt == TGT_F32) return gradKernel<A, M, TargetF32>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  if (tgt == TGT_U8) return gradKernel<A, M, TargetU8>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  if (tgt == TGT_SOFT) return gradKernel<A, M, TargetSoft>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  if (tgt == IDX_U8) return gradKernel<A, M, IndexU8>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  if (tgt == IDX_U16) return gradKernel<A, M, IndexU16>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
-  gradKernel<A, M, IndexI32>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == TGT_F32) return gradKernel<A, M, TargetF32, F>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == TGT_U8) return gradKernel<A, M, TargetU8, F>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == TGT_SOFT && !isAffine<F>()) return gradKernel<A, M, TargetSoft, F>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == IDX_U8) return gradKernel<A, M, IndexU8, F>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  if (tgt == IDX_U16) return gradKernel<A, M, IndexU16, F>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
+  gradKernel<A, M, IndexI32, F>(x, g, m, out, coef, scratch, N, C, L, st, maskMode, ignore, hasIgnore, cs);
 }
 
 // ---------------------------------------------------- fused combinations ---

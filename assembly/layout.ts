@@ -17,10 +17,10 @@ export const ACT_SIGMOID_TAIL = 3;
 // stores p (the input's layout) in a scratch array, which pass 2 reads in
 // place of the logits.
 export const ACT_SOFTMAX_KEPT = 4;
-// Probabilities (no activation) with the plain sums and hard labels, in pass 2
-// only: dL/dp = A·g + B1 does not depend on p there (assembly/dice.ts), so
-// pass 2 reads no input.
-export const ACT_NONE_AFFINE = 5;
+// Sigmoid logits with σ'(x) kept between the passes, for a gradient affine in
+// the target (assembly/dice.ts, pass 2): pass 1 stores σ'(x) = t·r² (simd.ts)
+// in the scratch array, and pass 2 needs nothing else of the input.
+export const ACT_SIGMOID_SLOPE = 5;
 
 export const TGT_F32 = 0;  // dense f32 target
 export const TGT_U8 = 1;   // dense u8 target (0/1)
@@ -39,6 +39,11 @@ export const BLOCK: usize = 1024;
 
 export const FLAG_INPUT = 1;  // NaN or ±Infinity in the input
 export const FLAG_TARGET = 2; // dense target outside [0, 1], or class index outside [0, C)
+
+// @ts-ignore: decorator
+@inline export function isSigmoid(act: i32): bool {
+  return act == ACT_SIGMOID || act == ACT_SIGMOID_TAIL || act == ACT_SIGMOID_SLOPE;
+}
 
 // @ts-ignore: decorator
 @inline export function isIndex(tgt: i32): bool {

@@ -5,8 +5,8 @@ export const ACT = { none: 0, sigmoid: 1, softmax: 2 } as const;
 /** Sigmoid with the tails, softmax with the probabilities, kept between the passes (assembly/layout.ts). */
 export const ACT_SIGMOID_TAIL = 3;
 export const ACT_SOFTMAX_KEPT = 4;
-/** Pass 2 without an activation when the gradient does not depend on the input (plain sums, hard labels). */
-export const ACT_NONE_AFFINE = 5;
+/** Sigmoid with σ'(x) kept between the passes, for a gradient affine in the target (assembly/layout.ts). */
+export const ACT_SIGMOID_SLOPE = 5;
 export const MASK_PIXEL = 1;
 export const MASK_ELEMENT = 2;
 const TGT_F32 = 0, TGT_U8 = 1, IDX_U8 = 2, IDX_U16 = 3, IDX_I32 = 4;

@@ -7,7 +7,7 @@ import {
   type Operand, type Shape,
 } from './args.ts';
 import { stream, isDirect, chunkedElements, type Stream } from './driver.ts';
-import { ACT, ACT_SIGMOID_TAIL, ACT_SOFTMAX_KEPT, ACT_NONE_AFFINE, TGT_SOFT, MASK_PIXEL, MASK_ELEMENT, targetCode, isIndexCode } from './codes.ts';
+import { ACT, ACT_SIGMOID_TAIL, ACT_SOFTMAX_KEPT, ACT_SIGMOID_SLOPE, TGT_SOFT, MASK_PIXEL, MASK_ELEMENT, targetCode, isIndexCode } from './codes.ts';
 import { runtime, type Runtime } from './runtime.ts';
 import type { WasmArray } from './wasm-array.ts';
 
@@ -197,10 +197,10 @@ export function parseCall(fn: string, kind: LossKind, input: unknown, target: un
 
 /**
  * Calls with a gradient and an activation keep what pass 2 would otherwise
- * recompute with exp: each element's sigmoid tail e^−|x| (signed), or its
- * softmax probability. Up to this many elements (4M: 16 MiB of scratch);
- * larger inputs recompute it, so memory stays bounded. Both ways give the
- * same bits.
+ * recompute with exp: each element's sigmoid tail e^−|x| (signed), or σ'(x)
+ * alone when the gradient is affine in the target, or its softmax
+ * probability. Up to this many elements (4M: 16 MiB of scratch); larger
+ * inputs recompute it, so memory stays bounded. Both ways give the same bits.
  */
 const KEEP_MAX_ELEMENTS = 1 << 22;
 
@@ -211,7 +211,7 @@ const KEEP_MAX_ELEMENTS = 1 << 22;
  * there, chunk by chunk in the layout `direct` gives.
  */
 function accumulate(rt: Runtime, call: RegionCall, stats: number, scratch: number,
-  kept = 0, direct?: boolean): void {
+  kept = 0, direct?: boolean, affine = false): void {
   const { N, C } = call.shape;
   const k = rt.kernels;
   new Float64Array(rt.heap.buffer(), stats, N * C * 3).fill(0);
@@ -219,7 +219,7 @@ function accumulate(rt: Runtime, call: RegionCall, stats: number, scratch: numbe
   let at = kept;
   stream(rt, call.shape, call.streams, undefined, (ch) => {
     flags |= k.diceSums(ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, stats + ch.n0 * C * 24, scratch,
-      ch.samples, C, ch.length, ch.stride, kept ? keptAct(call.act) : call.act, call.tgt, call.maskMode,
+      ch.samples, C, ch.length, ch.stride, kept ? keptAct(call.act, affine) : call.act, call.tgt, call.maskMode,
       call.ignore, call.hasIgnore ? 1 : 0, call.squared ? 1 : 0, at);
     if (kept) at += ch.samples * C * ch.stride * 4;
   }, direct);
@@ -228,8 +228,17 @@ function accumulate(rt: Runtime, call: RegionCall, stats: number, scratch: numbe
 }
 
 /** The kernels' code for an activation with its data kept between the passes. */
-function keptAct(act: number): number {
-  return act === ACT.sigmoid ? ACT_SIGMOID_TAIL : ACT_SOFTMAX_KEPT;
+function keptAct(act: number, affine: boolean): number {
+  if (act === ACT.softmax) return ACT_SOFTMAX_KEPT;
+  return affine ? ACT_SIGMOID_SLOPE : ACT_SIGMOID_TAIL;
+}
+
+/**
+ * Whether the gradient is affine in the target (dL/dp = A·g + B1, assembly/dice.ts):
+ * plain sums and hard labels, and no softmax (whose chain rule needs every p).
+ */
+function isAffine(call: RegionCall): boolean {
+  return !call.squared && call.tgt !== TGT_SOFT && call.act !== ACT.softmax;
 }
 
 /** The whole region-loss call: sums, losses, gradient. */
@@ -248,21 +257,21 @@ function run(call: RegionCall): number | Float64Array {
   const scratch = ws.get('scratch', k.diceScratchBytes(C));
   const kept = keep ? ws.get('kept', keptElements * 4) : 0;
 
-  accumulate(rt, call, stats, scratch, kept, keep ? direct : undefined);
+  const affine = isAffine(call);
+  accumulate(rt, call, stats, scratch, kept, keep ? direct : undefined, affine);
   if (call.stats) new Float64Array(heap.buffer(), stats, call.stats.length).set(call.stats);
   const loss = epilogue(rt, call, stats, coef, losses);
   if (call.grad) {
     const coefStride = call.batch ? 0 : C * 12;
-    // Pass 2 reads the kept data in place of the input, or (affine) needs no
-    // input: it then does not stage it.
-    const affine = call.act === ACT.none && !call.squared && call.tgt !== TGT_SOFT;
-    const act = keep ? keptAct(call.act) : affine ? ACT_NONE_AFFINE : call.act;
-    const streams = keep || affine ? [undefined, ...call.streams.slice(1)] : call.streams;
+    // Pass 2 reads the kept data in place of the input, or (affine, without
+    // an activation) needs no input: it then does not stage it.
+    const act = keep ? keptAct(call.act, affine) : call.act;
+    const streams = keep || (affine && call.act === ACT.none) ? [undefined, ...call.streams.slice(1)] : call.streams;
     let at = kept;
     stream(rt, call.shape, streams, call.grad, (ch) => {
       k.diceGradient(keep ? at : ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, ch.out, coef + ch.n0 * coefStride, coefStride, scratch,
         ch.samples, C, ch.length, ch.stride, act, call.tgt, call.maskMode,
-        call.ignore, call.hasIgnore ? 1 : 0);
+        call.ignore, call.hasIgnore ? 1 : 0, affine ? 1 : 0);
       if (keep) at += ch.samples * C * ch.stride * 4;
     }, direct);
   }

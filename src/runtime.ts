@@ -19,7 +19,7 @@ export interface Kernels {
   sumRows(stats: number, R: number, K: number): void;
   diceGradient(x: number, g: number, m: number, out: number, coef: number, coefStride: number, scratch: number,
     N: number, C: number, L: number, stride: number, act: number, tgt: number,
-    maskMode: number, ignore: number, hasIgnore: number): void;
+    maskMode: number, ignore: number, hasIgnore: number, affine: number): void;
   diceBceSums(x: number, g: number, m: number, stats: number, scratch: number,
     N: number, C: number, L: number, stride: number, tgt: number, maskMode: number, squared: number,
     lo: number, posAt: number): number;

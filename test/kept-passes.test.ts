@@ -1,5 +1,6 @@
 // Calls with a gradient and an activation keep what pass 2 would recompute
-// with exp (sigmoid: each element's signed tail e^−|x|; softmax: the
+// with exp (sigmoid: each element's signed tail e^−|x|, or σ'(x) alone when the
+// gradient is affine in the target, as with the plain form here; softmax: the
 // probabilities) up to 4M elements, and recompute it above. Both ways must
 // give the same bits, from the JS heap and zero-copy, and an invalid input must
 // leave the caller's gradient untouched either way.
