@@ -41,13 +41,16 @@ const LANES: usize = memory.data(5 * 8 * 4, 16);
 //   E  C×BLOCK f32   softmax probabilities
 //   R  BLOCK f32     max_c p_c, the probability of the arg-max channel
 //   MX, LZ  BLOCK    diceCeSums: m = max_k x_k and log Z of the pixel
+//   IX  BLOCK i32    pass 1, SIMD: the pixel's class index, or −1 (sumsBlock)
 // @ts-ignore: decorator
 @inline function offR(C: i32): usize { return <usize>C * BLOCK * 4; }
 // @ts-ignore: decorator
 @inline function offMX(C: i32): usize { return offR(C) + BLOCK * 4; }
+// @ts-ignore: decorator
+@inline function offIX(C: i32): usize { return offMX(C) + 2 * BLOCK * 4; }
 
 export function diceScratchBytes(C: i32): i32 {
-  return <i32>(offR(C) + 3 * BLOCK * 4);
+  return <i32>(offR(C) + 4 * BLOCK * 4);
 }
 
 
@@ -195,6 +198,23 @@ export const PIX_CE = 2;
   let flags = (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) ? softmaxBlock(vector, pix == PIX_CE, x, stride, C, from, to, E, act == ACT_SOFTMAX_KEPT, tail) : 0;
   const gsize = targetBytes(tgt);
   const rel = from << 2;
+  // Class indices (SIMD): each pixel's index decoded once for all channels,
+  // into IX: the index, or −1 where the pixel is ignored (ignoreIndex) or
+  // masked out (per-pixel mask). An index outside [0, C) that is not ignored
+  // fails the block, masked out or not.
+  const IX = scratch + offIX(C) - rel;
+  if (ASC_FEATURE_SIMD && vector && isIndex(tgt)) {
+    const ign = i32x4.splat(ignore), ignOn = i32x4.splat(hasIgnore ? -1 : 0);
+    let bits = i32x4.splat(0);
+    for (let s = from; s < to; s += 4) {
+      const t = vindex(tgt, g, s);
+      let drop = v128.and(i32x4.eq(t, ign), ignOn);
+      bits = i32x4.max_u(bits, v128.andnot(t, drop));
+      if (maskMode == MASK_PIXEL) drop = v128.or(drop, v128.not(vmaskKeep(m, s)));
+      v128.store(IX + (s << 2), v128.or(t, drop));
+    }
+    if (!i32x4.all_true(i32x4.lt_u(bits, i32x4.splat(C)))) flags |= FLAG_TARGET;
+  }
   for (let c = 0; c < C; c++) {
     const xr = x + <usize>c * stride * 4, tr = tail + <usize>c * stride * 4;
     // Softmax probabilities: in E, or where pass 1 keeps them for pass 2.
@@ -204,8 +224,7 @@ export const PIX_CE = 2;
     let sI: f64 = 0, sP: f64 = 0, sG: f64 = 0, s3: f64 = 0, s4: f64 = 0;
     if (ASC_FEATURE_SIMD && vector) {
       const one = kConst(K_ONE);
-      const cv = i32x4.splat(c), Cv = i32x4.splat(C), ign = i32x4.splat(ignore);
-      const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
+      const cv = i32x4.splat(c);
       let iA = kConst(K_ZERO), iB = iA, pA = iA, pB = iA, gA = iA, gB = iA;
       let uA = iA, uB = iA, vA = iA, vB = iA;
       const lov = f32x4.splat(lo), posv = f32x4.splat(posAt);
@@ -248,10 +267,8 @@ export const PIX_CE = 2;
         let ka = keepAll, kb = keepAll;
         let ga: v128, gb: v128;
         if (isIndex(tgt)) {
-          const ta = vindex(tgt, gr, s), tb = vindex(tgt, gr, s + 4);
-          const ia = v128.and(i32x4.eq(ta, ign), ignOn), ib = v128.and(i32x4.eq(tb, ign), ignOn);
-          gBits = i32x4.max_u(gBits, i32x4.max_u(v128.andnot(ta, ia), v128.andnot(tb, ib)));
-          ka = v128.andnot(ka, ia); kb = v128.andnot(kb, ib);
+          const ta = v128.load(IX + (s << 2)), tb = v128.load(IX + (s << 2), 16);
+          ka = v128.andnot(ka, i32x4.eq(ta, keepAll)); kb = v128.andnot(kb, i32x4.eq(tb, keepAll));
           ga = v128.and(i32x4.eq(ta, cv), one); gb = v128.and(i32x4.eq(tb, cv), one);
         } else if (tgt == TGT_U8) {
           // Eight bytes widened at once (one load, three extends).
@@ -263,7 +280,9 @@ export const PIX_CE = 2;
           ga = vtarget(tgt, gr, s); gb = vtarget(tgt, gr, s + 4);
           gBits = i32x4.max_u(gBits, i32x4.max_u(ga, gb));
         }
-        if (maskMode != MASK_NONE) { ka = v128.and(ka, vmaskKeep(mr, s)); kb = v128.and(kb, vmaskKeep(mr, s + 4)); }
+        if (maskMode == MASK_ELEMENT || (maskMode == MASK_PIXEL && !isIndex(tgt))) {
+          ka = v128.and(ka, vmaskKeep(mr, s)); kb = v128.and(kb, vmaskKeep(mr, s + 4));
+        }
         if (maskMode != MASK_NONE || isIndex(tgt)) {
           pa = v128.and(pa, ka); pb = v128.and(pb, kb);
           ga = v128.and(ga, ka); gb = v128.and(gb, kb);
@@ -295,7 +314,7 @@ export const PIX_CE = 2;
       }
       if (xBySum) xBits = v128.and(f32x4.add(pA, pB), absMask);
       const ok = v128.and(i32x4.lt_u(xBits, i32x4.splat(0x7f800000)),
-        isIndex(tgt) ? i32x4.lt_u(gBits, Cv)
+        isIndex(tgt) ? keepAll // checked when decoded
         : tgt == TGT_U8 ? i16x8.le_u(gBits, i16x8.splat(1))
         : i32x4.le_u(gBits, i32x4.splat(0x3f800000)));
       if (!i8x16.all_true(ok)) { // bytes: the u8 check has i16 lanes

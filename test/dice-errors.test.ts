@@ -344,6 +344,15 @@ describe('targets out of range → RangeError naming target', () => {
       }
     });
   }
+  it('an index out of range at a pixel the per-pixel mask drops is still rejected (main block and tail)', () => {
+    for (const at of [3, 25]) {
+      const target = Uint8Array.from(labels);
+      target[at] = 7;
+      const mask = new Uint8Array(N * S).fill(1);
+      mask[at] = 0;
+      expectRejected(indexed({ mask }, target), RangeError, 'target');
+    }
+  });
 });
 
 describe('out-of-range labels equal to ignoreIndex are accepted and ignored', () => {
