@@ -107,15 +107,17 @@ export function diceScratchBytes(C: i32): i32 {
   keep: bool, kept: usize): i32 {
   const MX = E + offMX(C), LZ = MX + BLOCK * 4;
   if (ASC_FEATURE_SIMD && vector) {
-    let ok = i32x4.splat(-1);
+    // |x| as bits is ≥ 0x7f800000 only for ±Infinity and NaN: their maximum.
+    const absMask = i32x4.splat(0x7fffffff);
+    let bits = i32x4.splat(0);
     for (let s = from; s < to; s += 4) {
       const j = (s - from) << 2;
       let xv = v128.load(x + (s << 2));
-      ok = v128.and(ok, f32x4.eq(f32x4.sub(xv, xv), kConst(K_ZERO)));
+      bits = i32x4.max_u(bits, v128.and(xv, absMask));
       let m = xv;
       for (let c = 1; c < C; c++) {
         xv = v128.load(x + ((<usize>c * stride + s) << 2));
-        ok = v128.and(ok, f32x4.eq(f32x4.sub(xv, xv), kConst(K_ZERO)));
+        bits = i32x4.max_u(bits, v128.and(xv, absMask));
         m = f32x4.pmax(m, xv);
       }
       let z = kConst(K_ZERO), err = z;
@@ -137,7 +139,7 @@ export function diceScratchBytes(C: i32): i32 {
         v128.store(at, f32x4.mul(v128.load(at), r));
       }
     }
-    return i32x4.all_true(ok) ? 0 : FLAG_INPUT;
+    return i32x4.all_true(i32x4.lt_u(bits, i32x4.splat(0x7f800000))) ? 0 : FLAG_INPUT;
   } else {
     let flags = 0;
     for (let s = from; s < to; s++) {
@@ -267,8 +269,9 @@ export const PIX_CE = 2;
         let ka = keepAll, kb = keepAll;
         let ga: v128, gb: v128;
         if (isIndex(tgt)) {
+          // Kept where the decoded index is not −1; g is then 0 wherever not kept.
           const ta = v128.load(IX + (s << 2)), tb = v128.load(IX + (s << 2), 16);
-          ka = v128.andnot(ka, i32x4.eq(ta, keepAll)); kb = v128.andnot(kb, i32x4.eq(tb, keepAll));
+          ka = i32x4.gt_s(ta, keepAll); kb = i32x4.gt_s(tb, keepAll);
           ga = v128.and(i32x4.eq(ta, cv), one); gb = v128.and(i32x4.eq(tb, cv), one);
         } else if (tgt == TGT_U8) {
           // Eight bytes widened at once (one load, three extends).
@@ -285,7 +288,7 @@ export const PIX_CE = 2;
         }
         if (maskMode != MASK_NONE || isIndex(tgt)) {
           pa = v128.and(pa, ka); pb = v128.and(pb, kb);
-          ga = v128.and(ga, ka); gb = v128.and(gb, kb);
+          if (maskMode == MASK_ELEMENT || !isIndex(tgt)) { ga = v128.and(ga, ka); gb = v128.and(gb, kb); }
         }
         iA = f32x4.add(iA, vinter(tgt, pa, ga)); iB = f32x4.add(iB, vinter(tgt, pb, gb));
         if (squared) {
