@@ -250,8 +250,8 @@ function finish(L: Layout, input: DiceInput, options: RegionReferenceOptions, fo
   for (const v of losses) total += v;
   const scale = reductionScale(options, losses.length);
   for (let k = 0; k < dI.length; k++) {
-    dI[k] *= scale;
-    dSP[k] *= scale;
+    dI[k] = clampCoef(dI[k]! * scale);
+    dSP[k] = clampCoef(dSP[k]! * scale);
   }
   return { loss: total * scale, grad: gradientOf(L, input, options.activation ?? 'none', form, dI, dSP) };
 }
@@ -308,7 +308,7 @@ export function regionGradientScale(kind: RegionLossKind, input: DiceInput, targ
   const form = sumFormOf(options, kind === 'dice' && options.squared === true);
   const { losses, dI, dSP } = entriesOf(kind, L, sumsOf(L, form), options);
   const scale = reductionScale(options, losses.length);
-  return gradientOf(L, input, options.activation ?? 'none', form, dI.map((v) => v * scale), dSP.map((v) => v * scale), true);
+  return gradientOf(L, input, options.activation ?? 'none', form, dI.map((v) => clampCoef(v * scale)), dSP.map((v) => clampCoef(v * scale)), true);
 }
 
 /** The activation's chain rule on non-negative terms t, in absolute values. */
@@ -371,7 +371,10 @@ export function diceLossReference(input: DiceInput, target: DiceTarget, options:
  * outweighs the denominator, and with a subnormal α or β Nm/D would overflow.
  */
 const RATIO_MAX = 1e30;
-/** Gradient coefficients are clamped to ±1e30, as the kernels do (absurd smoothing or a subnormal α, β). */
+/**
+ * Gradient coefficients, after the reduction's scale, are clamped to ±1e30 as the kernels do
+ * (absurd smoothing or a subnormal α, β).
+ */
 const COEF_MAX = 1e30;
 const clampCoef = (v: number): number => Math.max(-COEF_MAX, Math.min(COEF_MAX, v));
 
@@ -400,8 +403,8 @@ function diceEntries(L: Layout, sums: Float64Array, options: DiceOptions): Entri
       const [loss, slope] = transformed(T, transform);
       losses[r * K + c - c0] = w * loss;
       if (w * slope === 0) continue;
-      dI[rc] = clampCoef(w * slope * (jaccard ? (1 + T) / D : 2 / D)); // Nm/D² = T/D
-      dSP[rc] = clampCoef(w * slope * (-T / D));
+      dI[rc] = w * slope * (jaccard ? (1 + T) / D : 2 / D); // Nm/D² = T/D
+      dSP[rc] = w * slope * (-T / D);
     }
   }
   return { losses, dI, dSP };
@@ -449,9 +452,7 @@ function tverskyEntries(L: Layout, sums: Float64Array, options: TverskyReference
       if (D === 0) continue; // 0/0: a perfect match
       const T = Math.min(Nm / D, RATIO_MAX);
       // ∂T/∂TP = 1/D − Nm/D² = (1 − T)/D, ∂T/∂FP = −α·T/D, ∂T/∂FN = −β·T/D.
-      const dTdTP = (1 - T) / D;
       const dTdFP = (-alpha * T) / D;
-      const dTdFN = (-beta * T) / D;
       // L = u^γ, u = 1 − T: dL/dT = −γ·u^(γ−1); clamped (L = 0, slope 0) where u ≤ 0 unless γ = 1.
       const u = 1 - T;
       let loss: number, slope: number;
@@ -460,10 +461,11 @@ function tverskyEntries(L: Layout, sums: Float64Array, options: TverskyReference
       else [loss, slope] = [u ** gamma, -gamma * u ** (gamma - 1)];
       losses[r * K + c - c0] = w * loss;
       if (w * slope === 0) continue;
-      // In terms of the sums: TP = I, FP = SP − I, FN = SG − I, so
-      // ∂/∂I = ∂/∂TP − ∂/∂FP − ∂/∂FN and ∂/∂SP = ∂/∂FP.
-      dI[rc] = clampCoef(w * slope * (dTdTP - dTdFP - dTdFN));
-      dSP[rc] = clampCoef(w * slope * dTdFP);
+      // In terms of the sums: TP = I, FP = SP − I, FN = SG − I, so ∂/∂SP = ∂/∂FP and
+      // ∂/∂I = ∂/∂TP − ∂/∂FP − ∂/∂FN = (1 − T·(1 − α − β))/D, as one quotient: with a
+      // subnormal D the three terms would overflow on their own (∞ − ∞).
+      dI[rc] = w * slope * ((1 - T * (1 - alpha - beta)) / D);
+      dSP[rc] = w * slope * dTdFP;
     }
   }
   return { losses, dI, dSP };
@@ -519,8 +521,8 @@ function generalizedDiceEntries(L: Layout, sums: Float64Array, options: Generali
     losses[r] = 1 - T;
     // L = 1 − Nm/D: ∂L/∂I_c = −2w_c/D, ∂L/∂SP_c = Nm·w_c/D² = T·w_c/D.
     for (let c = c0; c < C; c++) {
-      dI[r * C + c] = clampCoef((-2 * w[c]) / D);
-      dSP[r * C + c] = clampCoef((T * w[c]) / D);
+      dI[r * C + c] = (-2 * w[c]) / D;
+      dSP[r * C + c] = (T * w[c]) / D;
     }
   }
   return { losses, dI, dSP };

@@ -68,9 +68,9 @@ const SHRUNK: { bug: string; fn: string; case: unknown; layout: Layout; open?: t
   {
     bug: '1c: tverskyLoss reference NaN gradient with a subnormal alpha and a tiny beta (squared, sigmoid); the kernel is finite',
     fn: 'tverskyLoss',
-    // OPEN BUG (src/reference/dice.ts): what remains of 1b, found with SEGLOSS_PROPERTY_SEED=36 (37–39 find
-    // the same family). Remove `open` once the reference is finite here.
-    open: true,
+    // Fixed (src/reference/dice.ts): ∂T/∂I as one quotient (1 − T·(1 − α − β))/D, not (1 − T)/D + α·T/D +
+    // β·T/D, whose terms overflow on their own (∞ − ∞). Found with SEGLOSS_PROPERTY_SEED=36 (37–39 found the
+    // same family).
     case: {
       kind: 'tversky', shape: [1, 2, 1], seed: 78951475, fill: 'zeros',
       set: { includeBackground: false, squared: true, jaccard: false, batch: true, weight: true, reduction: 'sum', activation: 'sigmoid', mask: 'none', target: 'idx-i32', ignore: 'none', smoothNr: 0.00001, smoothDr: 0 },
@@ -81,9 +81,8 @@ const SHRUNK: { bug: string; fn: string; case: unknown; layout: Layout; open?: t
   {
     bug: '1d: tverskyLoss with alpha 5e-324 (squared, Jaccard): kernel 8.5e29, reference 5e29 (both past the 1e30 coefficient clamp, clamped differently)',
     fn: 'tverskyLoss',
-    // OPEN (src/reference/dice.ts or assembly/region.ts): the reference's clamps do not match the kernel's
-    // clampCoef here. Found with SEGLOSS_PROPERTY_SEED=39. Remove `open` once they agree.
-    open: true,
+    // Fixed (src/reference/dice.ts): the reference clamped the coefficients before the mean's 1/entries,
+    // the kernel after; both now clamp the scaled coefficients. Found with SEGLOSS_PROPERTY_SEED=39.
     case: {
       kind: 'tversky', shape: [1, 2, 1], seed: 345973224, fill: 'ones',
       set: { includeBackground: true, squared: true, jaccard: true, batch: true, weight: true, reduction: 'mean', activation: 'none', mask: 'pixel', target: 'idx-i32', ignore: 'in-range', smoothNr: 0.00001, smoothDr: 0 },
