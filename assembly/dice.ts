@@ -819,8 +819,8 @@ function gradCeKernel<M, T>(x: usize, g: usize, m: usize, out: usize, coef: usiz
  * (f64, [N][C][3]). Returns validation flags: 1 = a non-finite input,
  * 2 = a dense target outside [0, 1] or a class index outside [0, C).
  * With ACT_SIGMOID_TAIL it also writes the signed tails to `tail` (the input's
- * layout), with ACT_SOFTMAX_KEPT the probabilities, for diceGradient to read
- * in place of the input.
+ * layout), with ACT_SIGMOID_SLOPE σ'(x), with ACT_SOFTMAX_KEPT the
+ * probabilities, for diceGradient to read in place of the input.
  */
 export function diceSums(x: usize, g: usize, m: usize, stats: usize, scratch: usize,
   N: i32, C: i32, L: i32, stride: i32, act: i32, tgt: i32, maskMode: i32, ignore: i32, hasIgnore: bool, squared: bool,
