@@ -42,15 +42,18 @@ const LANES: usize = memory.data(5 * 8 * 4, 16);
 //   R  BLOCK f32     max_c p_c, the probability of the arg-max channel
 //   MX, LZ  BLOCK    diceCeSums: m = max_k x_k and log Z of the pixel
 //   IX  BLOCK i32    pass 1, SIMD: the pixel's class index, or −1 (sumsBlock)
+//   CV  C×80 bytes   softmax pass 2, SIMD: splatted coefficients (softmaxGradPixels)
 // @ts-ignore: decorator
 @inline function offR(C: i32): usize { return <usize>C * BLOCK * 4; }
 // @ts-ignore: decorator
 @inline function offMX(C: i32): usize { return offR(C) + BLOCK * 4; }
 // @ts-ignore: decorator
 @inline function offIX(C: i32): usize { return offMX(C) + 2 * BLOCK * 4; }
+// @ts-ignore: decorator
+@inline function offCV(C: i32): usize { return offIX(C) + BLOCK * 4; }
 
 export function diceScratchBytes(C: i32): i32 {
-  return <i32>(offR(C) + 4 * BLOCK * 4);
+  return <i32>(offCV(C) + <usize>C * 80);
 }
 
 
@@ -560,6 +563,17 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   if (ASC_FEATURE_SIMD && vector) {
     const one = kConst(K_ONE), zero = kConst(K_ZERO);
     const ign = i32x4.splat(ignore), ignOn = i32x4.splat(hasIgnore ? -1 : 0);
+    // Every channel's (A, B1, B2, W, c) splatted once per block, at CV + c·80:
+    // the channel loops below then load them (a splat per pixel group costs more).
+    const CV = scratch + offCV(C);
+    for (let c = 0; c < C; c++) {
+      const cf = coef + <usize>c * cfSize, cv = CV + <usize>c * 80;
+      v128.store(cv, f32x4.splat(load<f32>(cf)));
+      v128.store(cv, f32x4.splat(load<f32>(cf, 4)), 16);
+      v128.store(cv, f32x4.splat(load<f32>(cf, 8)), 32);
+      v128.store(cv, f32x4.splat(ce ? load<f32>(cf, 12) : 0), 48);
+      v128.store(cv, i32x4.splat(c), 64);
+    }
     for (let s = from; s < to; s += 4) {
       const o = s << 2;
       let t = zero, pixelKeep = i32x4.splat(-1);
@@ -576,28 +590,28 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       let found = zero, qa = zero, pn = zero, tn = zero, wt = zero;
       for (let c = 0; c < C; c++) {
         const p = v128.load(pc + <usize>c * pStride + o);
-        const gv = isIndex(tgt) ? v128.and(i32x4.eq(t, i32x4.splat(c)), one) : vtarget(tgt, g + <usize>c * stride * gsize, s);
+        const cv = CV + <usize>c * 80;
+        const gv = isIndex(tgt) ? v128.and(i32x4.eq(t, v128.load(cv, 64)), one) : vtarget(tgt, g + <usize>c * stride * gsize, s);
         const keep = maskMode == MASK_ELEMENT ? v128.and(pixelKeep, vmaskKeep(m + <usize>c * stride, s)) : pixelKeep;
-        const cf = coef + <usize>c * cfSize;
-        const q = vsoftmaxQ(tgt, maskMode, cf, p, gv, keep, one);
+        const q = vsoftmaxQ(tgt, maskMode, cv, p, gv, keep, one);
         const isArg = v128.andnot(f32x4.eq(p, r), found);
         found = v128.or(found, isArg);
         qa = v128.bitselect(q, qa, isArg);
         pn = f32x4.add(pn, v128.andnot(p, isArg));
         tn = f32x4.add(tn, v128.andnot(f32x4.mul(p, q), isArg));
         // The CE term's −[k = y]·W_y of this channel (0 unless kept and labelled c).
-        if (ce) wt = f32x4.add(wt, v128.and(f32x4.mul(gv, f32x4.splat(load<f32>(cf, 12))), keep));
+        if (ce) wt = f32x4.add(wt, v128.and(f32x4.mul(gv, v128.load(cv, 48)), keep));
       }
       const d = f32x4.sub(f32x4.mul(qa, pn), tn);
       for (let c = 0; c < C; c++) {
         const p = v128.load(pc + <usize>c * pStride + o);
-        const gv = isIndex(tgt) ? v128.and(i32x4.eq(t, i32x4.splat(c)), one) : vtarget(tgt, g + <usize>c * stride * gsize, s);
+        const cv = CV + <usize>c * 80;
+        const gv = isIndex(tgt) ? v128.and(i32x4.eq(t, v128.load(cv, 64)), one) : vtarget(tgt, g + <usize>c * stride * gsize, s);
         const keep = maskMode == MASK_ELEMENT ? v128.and(pixelKeep, vmaskKeep(m + <usize>c * stride, s)) : pixelKeep;
-        const cf = coef + <usize>c * cfSize;
-        let e = f32x4.add(f32x4.sub(vsoftmaxQ(tgt, maskMode, cf, p, gv, keep, one), qa), d);
+        let e = f32x4.add(f32x4.sub(vsoftmaxQ(tgt, maskMode, cv, p, gv, keep, one), qa), d);
         if (ce) e = f32x4.add(e, wt);
         let v = f32x4.mul(p, e);
-        if (ce) v = f32x4.sub(v, v128.and(f32x4.mul(gv, f32x4.splat(load<f32>(cf, 12))), keep));
+        if (ce) v = f32x4.sub(v, v128.and(f32x4.mul(gv, v128.load(cv, 48)), keep));
         v128.store(out + <usize>c * stride * 4 + o, v);
       }
     }
@@ -645,10 +659,11 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   }
 }
 
-// q = A·dI/dp + B2·p + B1 of one channel (coefficients at cf), 0 where not kept.
+// q = A·dI/dp + B2·p + B1 of one channel, 0 where not kept (coefficients at
+// cf; splatted at cv for the vector form).
 // @ts-ignore: decorator
-@inline function vsoftmaxQ(tgt: i32, maskMode: i32, cf: usize, p: v128, gv: v128, keep: v128, one: v128): v128 {
-  const A = f32x4.splat(load<f32>(cf)), B1 = f32x4.splat(load<f32>(cf, 4)), B2 = f32x4.splat(load<f32>(cf, 8));
+@inline function vsoftmaxQ(tgt: i32, maskMode: i32, cv: usize, p: v128, gv: v128, keep: v128, one: v128): v128 {
+  const A = v128.load(cv), B1 = v128.load(cv, 16), B2 = v128.load(cv, 32);
   const q = f32x4.add(f32x4.add(f32x4.mul(A, vinterSlope(tgt, p, gv, one)), f32x4.mul(B2, p)), B1);
   return maskMode != MASK_NONE || isIndex(tgt) ? v128.and(q, keep) : q;
 }
