@@ -224,6 +224,11 @@ function accumulate(rt: Runtime, call: RegionCall, stats: number, scratch: numbe
     if (kept) at += ch.samples * C * ch.stride * 4;
   }, direct);
   if (flags) throw invalidValues(rt, call, flags);
+  // Finite inputs can still overflow the f32 lane sums (without an activation,
+  // values near 1e36 and up; squared, near 1e18): an error, not a NaN loss.
+  if (!new Float64Array(rt.heap.buffer(), stats, N * C * 3).every(Number.isFinite)) {
+    throw new RangeError(`${call.fn}: the input's sums overflow float32; without an activation the input holds probabilities, in [0, 1]`);
+  }
   if (call.batch) k.sumRows(stats, N, C * 3);
 }
 

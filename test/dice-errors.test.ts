@@ -293,6 +293,18 @@ describe('non-finite inputs → RangeError naming input, before grad is written'
   });
 });
 
+describe('finite inputs whose sums overflow float32 → RangeError naming input, grad untouched', () => {
+  for (const [name, value, form] of [['3e38', 3e38, {}], ['1e20, squared', 1e20, { squared: true }]] as const) {
+    it(name, () => {
+      const input = new Float32Array(n).fill(value);
+      const grad = new Float32Array(n).fill(SENTINEL);
+      expect(() => diceLoss(input, soft, { shape, activation: 'none', grad, ...form })).toThrow(/input's sums overflow float32/);
+      expect(grad.every((v) => v === SENTINEL)).toBe(true);
+      expectRejected(sigmoid({ activation: 'none', ...form }, input), RangeError, 'input');
+    });
+  }
+});
+
 describe('targets out of range → RangeError naming target', () => {
   for (const bad of [-0.5, 1.5, NaN, Infinity, -1e-7]) {
     for (const at of [3, 77]) {
