@@ -559,7 +559,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   // Element s of channel c's p: at pc + c·pStride + s·4.
   const pc = kept ? x : scratch - (from << 2), pStride: usize = kept ? stride * 4 : BLOCK * 4;
   const R = scratch + offR(C) - (from << 2);
-  const gsize = targetBytes(tgt), cfSize: usize = ce ? 16 : 12;
+  const cfSize: usize = ce ? 16 : 12;
   if (ASC_FEATURE_SIMD && vector) {
     const one = kConst(K_ONE), zero = kConst(K_ZERO);
     const ign = i32x4.splat(ignore), ignOn = i32x4.splat(hasIgnore ? -1 : 0);
@@ -591,7 +591,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       for (let c = 0; c < C; c++) {
         const p = v128.load(pc + <usize>c * pStride + o);
         const cv = CV + <usize>c * 80;
-        const gv = isIndex(tgt) ? v128.and(i32x4.eq(t, v128.load(cv, 64)), one) : vtarget(tgt, g + <usize>c * stride * gsize, s);
+        const gv = vchannelTarget(tgt, t, cv, g, stride, c, s, one);
         const keep = maskMode == MASK_ELEMENT ? v128.and(pixelKeep, vmaskKeep(m + <usize>c * stride, s)) : pixelKeep;
         const q = vsoftmaxQ(tgt, maskMode, cv, p, gv, keep, one);
         const isArg = v128.andnot(f32x4.eq(p, r), found);
@@ -600,18 +600,18 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
         pn = f32x4.add(pn, v128.andnot(p, isArg));
         tn = f32x4.add(tn, v128.andnot(f32x4.mul(p, q), isArg));
         // The CE term's −[k = y]·W_y of this channel (0 unless kept and labelled c).
-        if (ce) wt = f32x4.add(wt, v128.and(f32x4.mul(gv, v128.load(cv, 48)), keep));
+        if (ce) wt = f32x4.add(wt, vceWeight(cv, gv, keep));
       }
       const d = f32x4.sub(f32x4.mul(qa, pn), tn);
       for (let c = 0; c < C; c++) {
         const p = v128.load(pc + <usize>c * pStride + o);
         const cv = CV + <usize>c * 80;
-        const gv = isIndex(tgt) ? v128.and(i32x4.eq(t, v128.load(cv, 64)), one) : vtarget(tgt, g + <usize>c * stride * gsize, s);
+        const gv = vchannelTarget(tgt, t, cv, g, stride, c, s, one);
         const keep = maskMode == MASK_ELEMENT ? v128.and(pixelKeep, vmaskKeep(m + <usize>c * stride, s)) : pixelKeep;
         let e = f32x4.add(f32x4.sub(vsoftmaxQ(tgt, maskMode, cv, p, gv, keep, one), qa), d);
         if (ce) e = f32x4.add(e, wt);
         let v = f32x4.mul(p, e);
-        if (ce) v = f32x4.sub(v, v128.and(f32x4.mul(gv, v128.load(cv, 48)), keep));
+        if (ce) v = f32x4.sub(v, vceWeight(cv, gv, keep));
         v128.store(out + <usize>c * stride * 4 + o, v);
       }
     }
@@ -632,7 +632,7 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       let found = false, qa: f32 = 0, pn: f32 = 0, tn: f32 = 0, wt: f32 = 0;
       for (let c = 0; c < C; c++) {
         const p = load<f32>(pc + <usize>c * pStride + o);
-        const gv: f32 = isIndex(tgt) ? <f32>(t == c ? 1 : 0) : starget(tgt, g + <usize>c * stride * gsize, s);
+        const gv = schannelTarget(tgt, t, g, stride, c, s);
         const keep = pixelKeep && !(maskMode == MASK_ELEMENT && load<u8>(m + <usize>c * stride + s) == 0);
         const cf = coef + <usize>c * cfSize;
         const q = ssoftmaxQ(tgt, cf, p, gv, keep);
@@ -641,23 +641,39 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
         qa = isArg ? q : qa;
         pn = pn + (isArg ? 0 : p);
         tn = tn + (isArg ? 0 : p * q);
-        if (ce) wt = wt + (keep ? gv * load<f32>(cf, 12) : 0);
+        if (ce) wt = wt + sceWeight(cf, gv, keep);
       }
       const d = qa * pn - tn;
       for (let c = 0; c < C; c++) {
         const p = load<f32>(pc + <usize>c * pStride + o);
-        const gv: f32 = isIndex(tgt) ? <f32>(t == c ? 1 : 0) : starget(tgt, g + <usize>c * stride * gsize, s);
+        const gv = schannelTarget(tgt, t, g, stride, c, s);
         const keep = pixelKeep && !(maskMode == MASK_ELEMENT && load<u8>(m + <usize>c * stride + s) == 0);
         const cf = coef + <usize>c * cfSize;
         let e = (ssoftmaxQ(tgt, cf, p, gv, keep) - qa) + d;
         if (ce) e = e + wt;
         let v = p * e;
-        if (ce) v = v - (keep ? gv * load<f32>(cf, 12) : 0);
+        if (ce) v = v - sceWeight(cf, gv, keep);
         store<f32>(out + <usize>c * stride * 4 + o, v);
       }
     }
   }
 }
+
+// g of channel c at pixel s: [t = c] for class indices t (the splatted c at
+// cv + 64 in the vector form), else the dense target's row c.
+// @ts-ignore: decorator
+@inline function vchannelTarget(tgt: i32, t: v128, cv: usize, g: usize, stride: usize, c: i32, s: usize, one: v128): v128 {
+  return isIndex(tgt) ? v128.and(i32x4.eq(t, v128.load(cv, 64)), one) : vtarget(tgt, g + <usize>c * stride * targetBytes(tgt), s);
+}
+// @ts-ignore: decorator
+@inline function schannelTarget(tgt: i32, t: i32, g: usize, stride: usize, c: i32, s: usize): f32 {
+  return isIndex(tgt) ? <f32>(t == c ? 1 : 0) : starget(tgt, g + <usize>c * stride * targetBytes(tgt), s);
+}
+// The CE weight a channel takes at a pixel: W_c where kept and labelled c, else 0.
+// @ts-ignore: decorator
+@inline function vceWeight(cv: usize, gv: v128, keep: v128): v128 { return v128.and(f32x4.mul(gv, v128.load(cv, 48)), keep); }
+// @ts-ignore: decorator
+@inline function sceWeight(cf: usize, gv: f32, keep: bool): f32 { return keep ? gv * load<f32>(cf, 12) : 0; }
 
 // q = A·dI/dp + B2·p + B1 of one channel, 0 where not kept (coefficients at
 // cf; splatted at cv for the vector form).

@@ -207,11 +207,11 @@ const KEEP_MAX_ELEMENTS = 1 << 22;
 /**
  * Pass 1 over the data: the sums of every (row, class), reduced over the batch
  * with `batch`, left at `stats` in Wasm memory. Throws on invalid values.
- * With `kept` ≠ 0 it also writes what pass 2 needs (see KEEP_MAX_ELEMENTS)
- * there, chunk by chunk in the layout `direct` gives.
+ * With `kept` ≠ 0 (and `act` a kept-data code) it also writes what pass 2
+ * needs (see KEEP_MAX_ELEMENTS) there, chunk by chunk in the layout `direct` gives.
  */
 function accumulate(rt: Runtime, call: RegionCall, stats: number, scratch: number,
-  kept = 0, direct?: boolean, affine = false): void {
+  kept = 0, direct?: boolean, act = call.act): void {
   const { N, C } = call.shape;
   const k = rt.kernels;
   new Float64Array(rt.heap.buffer(), stats, N * C * 3).fill(0);
@@ -219,7 +219,7 @@ function accumulate(rt: Runtime, call: RegionCall, stats: number, scratch: numbe
   let at = kept;
   stream(rt, call.shape, call.streams, undefined, (ch) => {
     flags |= k.diceSums(ch.ptrs[0]!, ch.ptrs[1]!, ch.ptrs[2]!, stats + ch.n0 * C * 24, scratch,
-      ch.samples, C, ch.length, ch.stride, kept ? keptAct(call.act, affine) : call.act, call.tgt, call.maskMode,
+      ch.samples, C, ch.length, ch.stride, act, call.tgt, call.maskMode,
       call.ignore, call.hasIgnore ? 1 : 0, call.squared ? 1 : 0, at);
     if (kept) at += ch.samples * C * ch.stride * 4;
   }, direct);
@@ -262,15 +262,16 @@ function run(call: RegionCall): number | Float64Array {
   const scratch = ws.get('scratch', k.diceScratchBytes(C));
   const kept = keep ? ws.get('kept', keptElements * 4) : 0;
 
+  // The kernels' activation code for both passes (what pass 1 keeps, if anything).
   const affine = isAffine(call);
-  accumulate(rt, call, stats, scratch, kept, keep ? direct : undefined, affine);
+  const act = keep ? keptAct(call.act, affine) : call.act;
+  accumulate(rt, call, stats, scratch, kept, keep ? direct : undefined, act);
   if (call.stats) new Float64Array(heap.buffer(), stats, call.stats.length).set(call.stats);
   const loss = epilogue(rt, call, stats, coef, losses);
   if (call.grad) {
     const coefStride = call.batch ? 0 : C * 12;
     // Pass 2 reads the kept data in place of the input, or (affine, without
     // an activation) needs no input: it then does not stage it.
-    const act = keep ? keptAct(call.act, affine) : call.act;
     const streams = keep || (affine && call.act === ACT.none) ? [undefined, ...call.streams.slice(1)] : call.streams;
     let at = kept;
     stream(rt, call.shape, streams, call.grad, (ch) => {

@@ -249,11 +249,12 @@ function finish(L: Layout, input: DiceInput, options: RegionReferenceOptions, fo
   let total = 0;
   for (const v of losses) total += v;
   const scale = reductionScale(options, losses.length);
-  for (let k = 0; k < dI.length; k++) {
-    dI[k] = clampCoef(dI[k]! * scale);
-    dSP[k] = clampCoef(dSP[k]! * scale);
-  }
-  return { loss: total * scale, grad: gradientOf(L, input, options.activation ?? 'none', form, dI, dSP) };
+  return { loss: total * scale, grad: gradientOf(L, input, options.activation ?? 'none', form, reduced(dI, scale), reduced(dSP, scale)) };
+}
+
+/** Coefficients times the reduction's scale, clamped as the kernels clamp them (see COEF_MAX). */
+function reduced(coefs: Float64Array, scale: number): Float64Array {
+  return coefs.map((v) => clampCoef(v * scale));
 }
 
 /** What the reduction multiplies the sum of the entries by: 1 for 'sum', 1/entries for 'mean' (0 for no entries). */
@@ -308,7 +309,7 @@ export function regionGradientScale(kind: RegionLossKind, input: DiceInput, targ
   const form = sumFormOf(options, kind === 'dice' && options.squared === true);
   const { losses, dI, dSP } = entriesOf(kind, L, sumsOf(L, form), options);
   const scale = reductionScale(options, losses.length);
-  return gradientOf(L, input, options.activation ?? 'none', form, dI.map((v) => clampCoef(v * scale)), dSP.map((v) => clampCoef(v * scale)), true);
+  return gradientOf(L, input, options.activation ?? 'none', form, reduced(dI, scale), reduced(dSP, scale), true);
 }
 
 /** The activation's chain rule on non-negative terms t, in absolute values. */
