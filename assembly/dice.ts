@@ -23,7 +23,7 @@
 // block), so that vector loads never run past the end of an array.
 
 import {
-  vexpNonPositive, sexpNonPositive, kConst, K_ONE, K_ZERO, loadU8x4, loadU16x4, pmax, pmin,
+  vexpNonPositive, sexpNonPositive, kConst, K_ONE, K_ZERO, kIntConst, KI_ABS, KI_INF, loadU8x4, loadU16x4, pmax, pmin,
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
   vsignedTail, ssignedTail, vsigmoidFromSignedTail, ssigmoidFromSignedTail,
   vlogNormal, slogNormal,
@@ -111,38 +111,50 @@ export function diceScratchBytes(C: i32): i32 {
   const MX = E + offMX(C), LZ = MX + BLOCK * 4;
   if (ASC_FEATURE_SIMD && vector) {
     // |x| as bits is ≥ 0x7f800000 only for ±Infinity and NaN: their maximum.
-    const absMask = i32x4.splat(0x7fffffff);
+    // Two vectors of pixels (A: s..s+3, B: s+4..s+7) at a time, for two
+    // independent exps per channel.
+    const absMask = kIntConst(KI_ABS);
     let bits = i32x4.splat(0);
-    for (let s = from; s < to; s += 4) {
+    for (let s = from; s < to; s += 8) {
       const j = (s - from) << 2;
-      let xv = v128.load(x + (s << 2));
-      bits = i32x4.max_u(bits, v128.and(xv, absMask));
-      let m = xv;
+      let xa = v128.load(x + (s << 2)), xb = v128.load(x + (s << 2), 16);
+      bits = i32x4.max_u(bits, i32x4.max_u(v128.and(xa, absMask), v128.and(xb, absMask)));
+      let ma = xa, mb = xb;
       for (let c = 1; c < C; c++) {
-        xv = v128.load(x + ((<usize>c * stride + s) << 2));
-        bits = i32x4.max_u(bits, v128.and(xv, absMask));
-        m = f32x4.pmax(m, xv);
+        const o = (<usize>c * stride + s) << 2;
+        xa = v128.load(x + o); xb = v128.load(x + o, 16);
+        bits = i32x4.max_u(bits, i32x4.max_u(v128.and(xa, absMask), v128.and(xb, absMask)));
+        ma = f32x4.pmax(ma, xa); mb = f32x4.pmax(mb, xb);
       }
-      let z = kConst(K_ZERO), err = z;
+      let za = kConst(K_ZERO), zb = za, erra = za, errb = za;
       for (let c = 0; c < C; c++) {
-        const e = vexpNonPositive(f32x4.sub(v128.load(x + ((<usize>c * stride + s) << 2)), m));
-        v128.store(keep ? kept + ((<usize>c * stride + s) << 2) : E + <usize>c * BLOCK * 4 + j, e);
-        const sum = f32x4.add(z, e);
+        const o = (<usize>c * stride + s) << 2;
+        const ea = vexpNonPositive(f32x4.sub(v128.load(x + o), ma));
+        const eb = vexpNonPositive(f32x4.sub(v128.load(x + o, 16), mb));
+        const at = keep ? kept + o : E + <usize>c * BLOCK * 4 + j;
+        v128.store(at, ea); v128.store(at, eb, 16);
+        const suma = f32x4.add(za, ea), sumb = f32x4.add(zb, eb);
         if (lse) {
-          const be = f32x4.sub(sum, z);
-          err = f32x4.add(err, f32x4.add(f32x4.sub(z, f32x4.sub(sum, be)), f32x4.sub(e, be)));
+          const bea = f32x4.sub(suma, za), beb = f32x4.sub(sumb, zb);
+          erra = f32x4.add(erra, f32x4.add(f32x4.sub(za, f32x4.sub(suma, bea)), f32x4.sub(ea, bea)));
+          errb = f32x4.add(errb, f32x4.add(f32x4.sub(zb, f32x4.sub(sumb, beb)), f32x4.sub(eb, beb)));
         }
-        z = sum;
+        za = suma; zb = sumb;
       }
-      const r = f32x4.div(kConst(K_ONE), z);
-      v128.store(E + offR(C) + j, r);
-      if (lse) { v128.store(MX + j, m); v128.store(LZ + j, f32x4.add(vlogNormal(z), f32x4.mul(err, r))); }
+      const ra = f32x4.div(kConst(K_ONE), za), rb = f32x4.div(kConst(K_ONE), zb);
+      v128.store(E + offR(C) + j, ra); v128.store(E + offR(C) + j, rb, 16);
+      if (lse) {
+        v128.store(MX + j, ma); v128.store(MX + j, mb, 16);
+        v128.store(LZ + j, f32x4.add(vlogNormal(za), f32x4.mul(erra, ra)));
+        v128.store(LZ + j, f32x4.add(vlogNormal(zb), f32x4.mul(errb, rb)), 16);
+      }
       for (let c = 0; c < C; c++) {
         const at = keep ? kept + ((<usize>c * stride + s) << 2) : E + <usize>c * BLOCK * 4 + j;
-        v128.store(at, f32x4.mul(v128.load(at), r));
+        v128.store(at, f32x4.mul(v128.load(at), ra));
+        v128.store(at, f32x4.mul(v128.load(at, 16), rb), 16);
       }
     }
-    return i32x4.all_true(i32x4.lt_u(bits, i32x4.splat(0x7f800000))) ? 0 : FLAG_INPUT;
+    return i32x4.all_true(i32x4.lt_u(bits, kIntConst(KI_INF))) ? 0 : FLAG_INPUT;
   } else {
     let flags = 0;
     for (let s = from; s < to; s++) {
@@ -174,6 +186,36 @@ export function diceScratchBytes(C: i32): i32 {
     }
     return flags;
   }
+}
+
+// ------------------------------------------------------------- sigmoid ----
+// σ(x) for the elements [from, to) of a row (SIMD, 8 at a time), to E (the
+// row's element s at E + 4s), and what pass 2 keeps of each (the signed tail,
+// or σ'(x)) to `kept`. A loop of its own, apart from the sums: with the two
+// exps, the sums' eight accumulators and the checks in one loop, V8 runs out
+// of xmm registers and spills the accumulators on every iteration.
+// Returns FLAG_INPUT if a logit is not finite.
+// @ts-ignore: decorator
+@inline function sigmoidBlock(act: i32, x: usize, kept: usize, E: usize, from: usize, to: usize): i32 {
+  const one = kConst(K_ONE), absMask = kIntConst(KI_ABS);
+  let bits = kConst(K_ZERO);
+  for (let s = from; s < to; s += 8) {
+    const o = s << 2;
+    const xA = v128.load(x + o), xB = v128.load(x + o, 16);
+    bits = i32x4.max_u(bits, i32x4.max_u(v128.and(xA, absMask), v128.and(xB, absMask)));
+    const ta = vexpNegAbs(xA), tb = vexpNegAbs(xB);
+    const ra = f32x4.div(one, f32x4.add(one, ta)), rb = f32x4.div(one, f32x4.add(one, tb));
+    v128.store(E + o, vsigmoidFromTail(xA, ta, ra));
+    v128.store(E + o, vsigmoidFromTail(xB, tb, rb), 16);
+    if (act == ACT_SIGMOID_TAIL) {
+      v128.store(kept + o, vsignedTail(xA, ta));
+      v128.store(kept + o, vsignedTail(xB, tb), 16);
+    } else if (act == ACT_SIGMOID_SLOPE) {
+      v128.store(kept + o, vsigmoidSlopeFromTail(ta, ra));
+      v128.store(kept + o, vsigmoidSlopeFromTail(tb, rb), 16);
+    }
+  }
+  return i32x4.all_true(i32x4.lt_u(bits, kIntConst(KI_INF))) ? 0 : FLAG_INPUT;
 }
 
 // -------------------------------------------------------------- pass 1 ----
@@ -223,11 +265,13 @@ export const PIX_CE = 2;
   for (let c = 0; c < C; c++) {
     const xr = x + <usize>c * stride * 4, tr = tail + <usize>c * stride * 4;
     // Softmax probabilities: in E, or where pass 1 keeps them for pass 2.
-    const er = act == ACT_SOFTMAX_KEPT ? tr : E + <usize>c * BLOCK * 4 - rel;
+    // Sigmoid probabilities: in E, one row at a time.
+    const er = act == ACT_SOFTMAX_KEPT ? tr : E + <usize>(isSigmoid(act) ? 0 : c) * BLOCK * 4 - rel;
     const gr = isIndex(tgt) ? g : g + <usize>c * stride * gsize;
     const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
     let sI: f64 = 0, sP: f64 = 0, sG: f64 = 0, s3: f64 = 0, s4: f64 = 0;
     if (ASC_FEATURE_SIMD && vector) {
+      if (isSigmoid(act)) flags |= sigmoidBlock(act, xr, tr, er, from, to);
       const one = kConst(K_ONE);
       const cv = i32x4.splat(c);
       let iA = kConst(K_ZERO), iB = iA, pA = iA, pB = iA, gA = iA, gB = iA;
@@ -242,32 +286,18 @@ export const PIX_CE = 2;
       // once per block (a finite overflow only costs the exact re-check).
       const xBySum = act == ACT_NONE && maskMode == MASK_NONE && !isIndex(tgt);
       let xBits = i32x4.splat(0), gBits = xBits;
-      const absMask = i32x4.splat(0x7fffffff);
+      const absMask = kIntConst(KI_ABS);
       const keepAll = i32x4.splat(-1);
       // Two halves of 8 lanes (A: elements s..s+3, B: s+4..s+7) with their own
       // accumulators, written out rather than looped so that V8 keeps every
       // accumulator in a register.
       for (let s = from; s < to; s += 8) {
-        let xA: v128, xB: v128;
-        if (act == ACT_SOFTMAX || act == ACT_SOFTMAX_KEPT) {
-          xA = v128.load(er + (s << 2)); xB = v128.load(er + (s << 2), 16);
+        let pa: v128, pb: v128;
+        if (act != ACT_NONE) {
+          pa = v128.load(er + (s << 2)); pb = v128.load(er + (s << 2), 16);
         } else {
-          xA = v128.load(xr + (s << 2)); xB = v128.load(xr + (s << 2), 16);
-          if (!xBySum) xBits = i32x4.max_u(xBits, i32x4.max_u(v128.and(xA, absMask), v128.and(xB, absMask)));
-        }
-        let pa = xA, pb = xB;
-        if (isSigmoid(act)) {
-          const ta = vexpNegAbs(xA), tb = vexpNegAbs(xB);
-          const ra = f32x4.div(one, f32x4.add(one, ta)), rb = f32x4.div(one, f32x4.add(one, tb));
-          pa = vsigmoidFromTail(xA, ta, ra);
-          pb = vsigmoidFromTail(xB, tb, rb);
-          if (act == ACT_SIGMOID_TAIL) {
-            v128.store(tr + (s << 2), vsignedTail(xA, ta));
-            v128.store(tr + (s << 2), vsignedTail(xB, tb), 16);
-          } else if (act == ACT_SIGMOID_SLOPE) {
-            v128.store(tr + (s << 2), vsigmoidSlopeFromTail(ta, ra));
-            v128.store(tr + (s << 2), vsigmoidSlopeFromTail(tb, rb), 16);
-          }
+          pa = v128.load(xr + (s << 2)); pb = v128.load(xr + (s << 2), 16);
+          if (!xBySum) xBits = i32x4.max_u(xBits, i32x4.max_u(v128.and(pa, absMask), v128.and(pb, absMask)));
         }
         let ka = keepAll, kb = keepAll;
         let ga: v128, gb: v128;
@@ -319,7 +349,7 @@ export const PIX_CE = 2;
         }
       }
       if (xBySum) xBits = v128.and(f32x4.add(pA, pB), absMask);
-      const ok = v128.and(i32x4.lt_u(xBits, i32x4.splat(0x7f800000)),
+      const ok = v128.and(i32x4.lt_u(xBits, kIntConst(KI_INF)),
         isIndex(tgt) ? keepAll // checked when decoded
         : tgt == TGT_U8 ? i16x8.le_u(gBits, i16x8.splat(1))
         : i32x4.le_u(gBits, i32x4.splat(0x3f800000)));

@@ -62,6 +62,30 @@ const EXP_TABLE: usize = memory.data<f32>([
 @inline export function kConst(i: i32): v128 {
   return v128.load(EXP_TABLE + (<usize>i << 4));
 }
+// The integer constants, for the same reason (V8 builds an i32x4.splat of a
+// constant other than 0 and −1 from three instructions, every time).
+const EXP_INT_TABLE: usize = memory.data<i32>([
+  ROUND_MAGIC_BITS, ROUND_MAGIC_BITS, ROUND_MAGIC_BITS, ROUND_MAGIC_BITS,
+  -126, -126, -126, -126,
+  127, 127, 127, 127,
+  SCALE_BIAS, SCALE_BIAS, SCALE_BIAS, SCALE_BIAS,
+  0x80000000, 0x80000000, 0x80000000, 0x80000000,
+  0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff,
+  0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000,
+], 16);
+// @ts-ignore: decorator
+@inline export function kIntConst(i: i32): v128 {
+  return v128.load(EXP_INT_TABLE + (<usize>i << 4));
+}
+/** The sign bit of each lane. */
+// @ts-ignore: decorator
+@inline export const KI_SIGN = 4;
+/** All bits but the sign: |x| as bits. */
+// @ts-ignore: decorator
+@inline export const KI_ABS = 5;
+/** The bits of +Infinity: |x| as bits is at least this only for ±Infinity and NaN. */
+// @ts-ignore: decorator
+@inline export const KI_INF = 6;
 // @ts-ignore: decorator
 @inline export const K_ONE = 12;
 // @ts-ignore: decorator
@@ -96,10 +120,10 @@ const EXP_TABLE: usize = memory.data<f32>([
   x = f32x4.pmax(kConst(0), f32x4.pmin(kConst(1), x));
   const t = f32x4.add(f32x4.mul(x, kConst(2)), kConst(3));
   const y = vexpReduced(x, t);
-  const ni = i32x4.sub(t, i32x4.splat(ROUND_MAGIC_BITS));
-  const n1 = i32x4.max_s(ni, i32x4.splat(-126));
-  const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
-  const s2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), i32x4.splat(127)), 23);
+  const ni = i32x4.sub(t, kIntConst(0));
+  const n1 = i32x4.max_s(ni, kIntConst(1));
+  const s1 = i32x4.shl(i32x4.add(n1, kIntConst(2)), 23);
+  const s2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), kIntConst(2)), 23);
   return f32x4.mul(f32x4.mul(y, s1), s2);
 }
 
@@ -119,7 +143,7 @@ const EXP_TABLE: usize = memory.data<f32>([
 @inline export function vexpNonPositive(x: v128): v128 {
   x = f32x4.pmax(kConst(0), x);
   const t = f32x4.add(f32x4.mul(x, kConst(2)), kConst(3));
-  const s = i32x4.shl(i32x4.add(t, i32x4.splat(SCALE_BIAS)), 23);
+  const s = i32x4.shl(i32x4.add(t, kIntConst(3)), 23);
   return f32x4.mul(f32x4.mul(vexpReduced(x, t), s), kConst(11));
 }
 
@@ -296,7 +320,7 @@ const LOG_INT_TABLE: usize = memory.data<i32>([
 
 /** t = e^−|x| for each lane. */
 // @ts-ignore: decorator
-@inline export function vexpNegAbs(x: v128): v128 { return vexpNonPositive(v128.or(x, i32x4.splat(0x80000000))); }
+@inline export function vexpNegAbs(x: v128): v128 { return vexpNonPositive(v128.or(x, kIntConst(KI_SIGN))); }
 // @ts-ignore: decorator
 @inline export function sexpNegAbs(x: f32): f32 { return sexpNonPositive(-abs<f32>(x)); }
 /** σ(x) for each lane, from t and r (see above). */
@@ -318,7 +342,7 @@ const LOG_INT_TABLE: usize = memory.data<i32>([
  * to rebuild σ(x) and σ'(x) bit for bit without another exp.
  */
 // @ts-ignore: decorator
-@inline export function vsignedTail(x: v128, t: v128): v128 { return v128.or(t, v128.and(x, i32x4.splat(0x80000000))); }
+@inline export function vsignedTail(x: v128, t: v128): v128 { return v128.or(t, v128.and(x, kIntConst(KI_SIGN))); }
 // @ts-ignore: decorator
 @inline export function ssignedTail(x: f32, t: f32): f32 { return reinterpret<f32>(reinterpret<i32>(t) | (reinterpret<i32>(x) & 0x80000000)); }
 /**
