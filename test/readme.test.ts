@@ -28,3 +28,18 @@ describe('README examples', () => {
     });
   });
 });
+
+// Links within the README (its contents list) point at headings, with
+// GitHub's anchors: lower case, punctuation other than '-' and '_' dropped,
+// spaces turned into '-'.
+describe('README links', () => {
+  const anchors = new Set(readme.split('\n').filter((l) => /^#{1,6} /.test(l))
+    .map((l) => l.replace(/^#+ /, '').toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, '').replaceAll(' ', '-')));
+  const links = [...readme.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
+  it('has a contents list', () => {
+    expect(links.length).toBeGreaterThanOrEqual(10);
+  });
+  it('every #anchor names a heading', () => {
+    expect(links.filter((a) => !anchors.has(a))).toEqual([]);
+  });
+});
