@@ -478,16 +478,23 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
     if (act == ACT_SOFTMAX) softmaxBlock(vector, false, x, stride, C, from, to, scratch, false, 0);
     softmaxGradPixels(act, tgt, maskMode, vector, ce, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
   } else {
-    gradElements(act, tgt, maskMode, vector, affine, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef);
+    gradElements(act, tgt, maskMode, vector, affine, x, g, m, out, stride, C, from, to, ignore, hasIgnore, coef, scratch);
   }
 }
 
 // Without softmax every element's gradient is its own: row by row.
+// Sigmoid without kept data (ACT_SIGMOID, above the kept limit), SIMD: the
+// row's block first goes through sigmoidBlock, which leaves in scratch what
+// pass 1 would have kept (σ' for the affine form, else the signed tail), and
+// the gradient loop then reads it as it reads kept data: the same bits, and
+// the exps run in a loop of their own, two at a time (in the gradient loop,
+// one exp per iteration was a dependency chain the out-of-order window could
+// not hide).
 // @ts-ignore: decorator
 @inline function gradElements(
   act: i32, tgt: i32, maskMode: i32, vector: bool, affine: bool,
   x: usize, g: usize, m: usize, out: usize, stride: usize, C: i32, from: usize, to: usize,
-  ignore: i32, hasIgnore: bool, coef: usize,
+  ignore: i32, hasIgnore: bool, coef: usize, scratch: usize,
 ): void {
   const gsize = targetBytes(tgt);
   for (let c = 0; c < C; c++) {
@@ -501,19 +508,23 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       const one = kConst(K_ONE);
       const cv = i32x4.splat(c), ign = i32x4.splat(ignore);
       const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
+      // What the loop reads: the row itself, or for ACT_SIGMOID the block's
+      // σ' or signed tail in scratch (MX's rows, free in pass 2; σ to E).
+      const kAct = act == ACT_SIGMOID ? (affine ? ACT_SIGMOID_SLOPE : ACT_SIGMOID_TAIL) : act;
+      let kr = xr;
+      if (act == ACT_SIGMOID) {
+        const rel = from << 2;
+        kr = scratch + offMX(C) - rel;
+        sigmoidBlock(kAct, xr, kr, scratch - rel, from, to);
+      }
       for (let s = from; s < to; s += 4) {
         let keep = i32x4.splat(-1);
         let p: v128 = one, slope: v128 = one, gv: v128;
-        if (act == ACT_SIGMOID_SLOPE) {
-          slope = v128.load(xr + (s << 2)); // σ'(x), kept by pass 1
-        } else if (act == ACT_SIGMOID) {
-          const xv = v128.load(xr + (s << 2));
-          const t = vexpNegAbs(xv), r = f32x4.div(one, f32x4.add(one, t));
-          if (!affine) p = vsigmoidFromTail(xv, t, r);
-          slope = vsigmoidSlopeFromTail(t, r);
-        } else if (act == ACT_SIGMOID_TAIL) {
+        if (kAct == ACT_SIGMOID_SLOPE) {
+          slope = v128.load(kr + (s << 2)); // σ'(x), kept by pass 1
+        } else if (kAct == ACT_SIGMOID_TAIL) {
           // xv is the signed tail pass 1 stored: no exp here.
-          const xv = v128.load(xr + (s << 2));
+          const xv = v128.load(kr + (s << 2));
           const t = f32x4.abs(xv), r = f32x4.div(one, f32x4.add(one, t));
           p = vsigmoidFromSignedTail(xv, t, r);
           slope = vsigmoidSlopeFromTail(t, r);
