@@ -104,6 +104,7 @@ export function diceScratchBytes(C: i32): i32 {
 // log Z is corrected for the rounding of the sum (TwoSum per addition gives
 // the exact error ε of Z, and log(Z + ε) ≈ log Z + ε/Z), so that −log p of a
 // confident pixel (Z = 1 + tiny) keeps its relative accuracy.
+// `vector`: the SIMD form, for a block whose length is a multiple of 8.
 // Returns FLAG_INPUT if a logit is not finite.
 // @ts-ignore: decorator
 @inline function softmaxBlock(vector: bool, lse: bool, x: usize, stride: usize, C: i32, from: usize, to: usize, E: usize,
@@ -189,9 +190,9 @@ export function diceScratchBytes(C: i32): i32 {
 }
 
 // ------------------------------------------------------------- sigmoid ----
-// σ(x) for the elements [from, to) of a row (SIMD, 8 at a time), to E (the
-// row's element s at E + 4s), and what pass 2 keeps of each (the signed tail,
-// or σ'(x)) to `kept`. A loop of its own, apart from the sums: with the two
+// σ(x) for the elements [from, to) of a row (SIMD, 8 at a time: a block whose
+// length is a multiple of 8), to E (the row's element s at E + 4s), and what
+// pass 2 keeps of each (the signed tail, or σ'(x)) to `kept`. A loop of its own, apart from the sums: with the two
 // exps, the sums' eight accumulators and the checks in one loop, V8 runs out
 // of xmm registers and spills the accumulators on every iteration.
 // Returns FLAG_INPUT if a logit is not finite.
