@@ -23,7 +23,7 @@
 // block), so that vector loads never run past the end of an array.
 
 import {
-  vexpNonPositive, sexpNonPositive, kConst, K_ONE, K_ZERO, kIntConst, KI_ABS, KI_INF, loadU8x4, loadU16x4, pmax, pmin,
+  vexpNonPositive, sexpNonPositive, kConst, K_ONE, K_ZERO, kIntConst, KI_ABS, vabsBitsMax, vfiniteLanes, loadU8x4, loadU16x4, pmax, pmin,
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
   vsignedTail, ssignedTail, vsigmoidFromSignedTail, ssigmoidFromSignedTail,
   vlogNormal, slogNormal,
@@ -111,20 +111,18 @@ export function diceScratchBytes(C: i32): i32 {
   keep: bool, kept: usize): i32 {
   const MX = E + offMX(C), LZ = MX + BLOCK * 4;
   if (ASC_FEATURE_SIMD && vector) {
-    // |x| as bits is ≥ 0x7f800000 only for ±Infinity and NaN: their maximum.
     // Two vectors of pixels (A: s..s+3, B: s+4..s+7) at a time, for two
     // independent exps per channel.
-    const absMask = kIntConst(KI_ABS);
     let bits = i32x4.splat(0);
     for (let s = from; s < to; s += 8) {
       const j = (s - from) << 2;
       let xa = v128.load(x + (s << 2)), xb = v128.load(x + (s << 2), 16);
-      bits = i32x4.max_u(bits, i32x4.max_u(v128.and(xa, absMask), v128.and(xb, absMask)));
+      bits = vabsBitsMax(bits, xa, xb);
       let ma = xa, mb = xb;
       for (let c = 1; c < C; c++) {
         const o = (<usize>c * stride + s) << 2;
         xa = v128.load(x + o); xb = v128.load(x + o, 16);
-        bits = i32x4.max_u(bits, i32x4.max_u(v128.and(xa, absMask), v128.and(xb, absMask)));
+        bits = vabsBitsMax(bits, xa, xb);
         ma = f32x4.pmax(ma, xa); mb = f32x4.pmax(mb, xb);
       }
       let za = kConst(K_ZERO), zb = za, erra = za, errb = za;
@@ -155,7 +153,7 @@ export function diceScratchBytes(C: i32): i32 {
         v128.store(at, f32x4.mul(v128.load(at, 16), rb), 16);
       }
     }
-    return i32x4.all_true(i32x4.lt_u(bits, kIntConst(KI_INF))) ? 0 : FLAG_INPUT;
+    return i32x4.all_true(vfiniteLanes(bits)) ? 0 : FLAG_INPUT;
   } else {
     let flags = 0;
     for (let s = from; s < to; s++) {
@@ -191,23 +189,26 @@ export function diceScratchBytes(C: i32): i32 {
 
 // ------------------------------------------------------------- sigmoid ----
 // σ(x) for the elements [from, to) of a row (SIMD, 8 at a time: a block whose
-// length is a multiple of 8), to E (the row's element s at E + 4s), and what
-// pass 2 keeps of each (the signed tail, or σ'(x)) to `kept`. A loop of its own, apart from the sums: with the two
-// exps, the sums' eight accumulators and the checks in one loop, V8 runs out
-// of xmm registers and spills the accumulators on every iteration.
+// length is a multiple of 8), to E (the row's element s at E + 4s) when
+// `toE`, and what pass 2 keeps of each (the signed tail, or σ'(x)) to `kept`.
+// A loop of its own, apart from the sums: with the two exps, the sums' eight
+// accumulators and the checks in one loop, V8 runs out of xmm registers and
+// spills the accumulators on every iteration.
 // Returns FLAG_INPUT if a logit is not finite.
 // @ts-ignore: decorator
-@inline function sigmoidBlock(act: i32, x: usize, kept: usize, E: usize, from: usize, to: usize): i32 {
-  const one = kConst(K_ONE), absMask = kIntConst(KI_ABS);
+@inline function sigmoidBlock(act: i32, x: usize, kept: usize, toE: bool, E: usize, from: usize, to: usize): i32 {
+  const one = kConst(K_ONE);
   let bits = kConst(K_ZERO);
   for (let s = from; s < to; s += 8) {
     const o = s << 2;
     const xA = v128.load(x + o), xB = v128.load(x + o, 16);
-    bits = i32x4.max_u(bits, i32x4.max_u(v128.and(xA, absMask), v128.and(xB, absMask)));
+    bits = vabsBitsMax(bits, xA, xB);
     const ta = vexpNegAbs(xA), tb = vexpNegAbs(xB);
     const ra = f32x4.div(one, f32x4.add(one, ta)), rb = f32x4.div(one, f32x4.add(one, tb));
-    v128.store(E + o, vsigmoidFromTail(xA, ta, ra));
-    v128.store(E + o, vsigmoidFromTail(xB, tb, rb), 16);
+    if (toE) {
+      v128.store(E + o, vsigmoidFromTail(xA, ta, ra));
+      v128.store(E + o, vsigmoidFromTail(xB, tb, rb), 16);
+    }
     if (act == ACT_SIGMOID_TAIL) {
       v128.store(kept + o, vsignedTail(xA, ta));
       v128.store(kept + o, vsignedTail(xB, tb), 16);
@@ -216,7 +217,7 @@ export function diceScratchBytes(C: i32): i32 {
       v128.store(kept + o, vsigmoidSlopeFromTail(tb, rb), 16);
     }
   }
-  return i32x4.all_true(i32x4.lt_u(bits, kIntConst(KI_INF))) ? 0 : FLAG_INPUT;
+  return i32x4.all_true(vfiniteLanes(bits)) ? 0 : FLAG_INPUT;
 }
 
 // -------------------------------------------------------------- pass 1 ----
@@ -272,7 +273,7 @@ export const PIX_CE = 2;
     const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
     let sI: f64 = 0, sP: f64 = 0, sG: f64 = 0, s3: f64 = 0, s4: f64 = 0;
     if (ASC_FEATURE_SIMD && vector) {
-      if (isSigmoid(act)) flags |= sigmoidBlock(act, xr, tr, er, from, to);
+      if (isSigmoid(act)) flags |= sigmoidBlock(act, xr, tr, true, er, from, to);
       const one = kConst(K_ONE);
       const cv = i32x4.splat(c);
       let iA = kConst(K_ZERO), iB = iA, pA = iA, pB = iA, gA = iA, gB = iA;
@@ -287,7 +288,6 @@ export const PIX_CE = 2;
       // once per block (a finite overflow only costs the exact re-check).
       const xBySum = act == ACT_NONE && maskMode == MASK_NONE && !isIndex(tgt);
       let xBits = i32x4.splat(0), gBits = xBits;
-      const absMask = kIntConst(KI_ABS);
       const keepAll = i32x4.splat(-1);
       // Two halves of 8 lanes (A: elements s..s+3, B: s+4..s+7) with their own
       // accumulators, written out rather than looped so that V8 keeps every
@@ -298,7 +298,7 @@ export const PIX_CE = 2;
           pa = v128.load(er + (s << 2)); pb = v128.load(er + (s << 2), 16);
         } else {
           pa = v128.load(xr + (s << 2)); pb = v128.load(xr + (s << 2), 16);
-          if (!xBySum) xBits = i32x4.max_u(xBits, i32x4.max_u(v128.and(pa, absMask), v128.and(pb, absMask)));
+          if (!xBySum) xBits = vabsBitsMax(xBits, pa, pb);
         }
         let ka = keepAll, kb = keepAll;
         let ga: v128, gb: v128;
@@ -349,8 +349,8 @@ export const PIX_CE = 2;
           uB = f32x4.add(uB, v128.and(lb, f32x4.ne(gb, kConst(K_ZERO))));
         }
       }
-      if (xBySum) xBits = v128.and(f32x4.add(pA, pB), absMask);
-      const ok = v128.and(i32x4.lt_u(xBits, kIntConst(KI_INF)),
+      if (xBySum) xBits = v128.and(f32x4.add(pA, pB), kIntConst(KI_ABS));
+      const ok = v128.and(vfiniteLanes(xBits),
         isIndex(tgt) ? keepAll // checked when decoded
         : tgt == TGT_U8 ? i16x8.le_u(gBits, i16x8.splat(1))
         : i32x4.le_u(gBits, i32x4.splat(0x3f800000)));
@@ -510,13 +510,13 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       const cv = i32x4.splat(c), ign = i32x4.splat(ignore);
       const ignOn = i32x4.splat(hasIgnore ? -1 : 0);
       // What the loop reads: the row itself, or for ACT_SIGMOID the block's
-      // σ' or signed tail in scratch (MX's rows, free in pass 2; σ to E).
+      // σ' or signed tail in scratch (MX's rows, free in pass 2).
       const kAct = act == ACT_SIGMOID ? (affine ? ACT_SIGMOID_SLOPE : ACT_SIGMOID_TAIL) : act;
       let kr = xr;
       if (act == ACT_SIGMOID) {
         const rel = from << 2;
         kr = scratch + offMX(C) - rel;
-        sigmoidBlock(kAct, xr, kr, scratch - rel, from, to);
+        sigmoidBlock(kAct, xr, kr, false, 0, from, to);
       }
       for (let s = from; s < to; s += 4) {
         let keep = i32x4.splat(-1);

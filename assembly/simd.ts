@@ -86,6 +86,17 @@ const EXP_INT_TABLE: usize = memory.data<i32>([
 /** The bits of +Infinity: |x| as bits is at least this only for ±Infinity and NaN. */
 // @ts-ignore: decorator
 @inline export const KI_INF = 6;
+
+// Finiteness checked on the way: a running unsigned maximum of |x| as bits,
+// which stays below +Infinity's bits exactly when every x was finite.
+/** The running maximum m with |a| and |b| as bits folded in. */
+// @ts-ignore: decorator
+@inline export function vabsBitsMax(m: v128, a: v128, b: v128): v128 {
+  return i32x4.max_u(m, i32x4.max_u(v128.and(a, kIntConst(KI_ABS)), v128.and(b, kIntConst(KI_ABS))));
+}
+/** All-ones lanes where the running maximum m saw only finite values. */
+// @ts-ignore: decorator
+@inline export function vfiniteLanes(m: v128): v128 { return i32x4.lt_u(m, kIntConst(KI_INF)); }
 // @ts-ignore: decorator
 @inline export const K_ONE = 12;
 // @ts-ignore: decorator
