@@ -23,7 +23,7 @@
 // block), so that vector loads never run past the end of an array.
 
 import {
-  vexpNonPositive, sexpNonPositive, kConst, K_ONE, K_ZERO, kIntConst, KI_ABS, vabsBitsMax, vfiniteLanes, loadU8x4, loadU16x4, pmax, pmin,
+  vexpNonPositive, sexpNonPositive, kConst, K_ONE, K_ZERO, vabsBits, vabsBitsMax, vfiniteLanes, loadU8x4, loadU16x4, pmax, pmin,
   vexpNegAbs, sexpNegAbs, vsigmoidFromTail, ssigmoidFromTail, vsigmoidSlopeFromTail, ssigmoidSlopeFromTail,
   vsignedTail, ssignedTail, vsigmoidFromSignedTail, ssigmoidFromSignedTail,
   vlogNormal, slogNormal,
@@ -349,7 +349,7 @@ export const PIX_CE = 2;
           uB = f32x4.add(uB, v128.and(lb, f32x4.ne(gb, kConst(K_ZERO))));
         }
       }
-      if (xBySum) xBits = v128.and(f32x4.add(pA, pB), kIntConst(KI_ABS));
+      if (xBySum) xBits = vabsBits(f32x4.add(pA, pB));
       const ok = v128.and(vfiniteLanes(xBits),
         isIndex(tgt) ? keepAll // checked when decoded
         : tgt == TGT_U8 ? i16x8.le_u(gBits, i16x8.splat(1))

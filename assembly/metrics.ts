@@ -24,15 +24,11 @@
 // SIMD build, so that vector loads never run past an array) counts with plain
 // i32 counters and still gives the bits of the vector form.
 
-import { loadU8x4, loadU16x4 } from './simd';
+import { loadU8x4, loadU16x4, vabsBits, vabsBitsMax, vfiniteLanes } from './simd';
 import { TGT_F32, TGT_U8, IDX_U8, IDX_U16, IDX_I32, MASK_NONE, MASK_PIXEL, MASK_ELEMENT, BLOCK, FLAG_INPUT, FLAG_TARGET, targetBytes, vindex, sindex, isIndex } from './layout';
 
 export const PRED_THRESHOLD = 0;
 export const PRED_ARGMAX = 1;
-
-
-
-
 
 // Splatted constants, loaded from memory into locals before the loops (V8
 // rebuilds a v128 constant inside a loop on every iteration; a load is one
@@ -40,19 +36,15 @@ export const PRED_ARGMAX = 1;
 const TABLE: usize = memory.data<i32>([
   0, 0, 0, 0,
   -1, -1, -1, -1,
-  0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff, // |x| as bits
-  0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000, // bits of +Infinity
   0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, // bits of 1.0f
   0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, // 0.5f
   2, 2, 2, 2,
 ], 16);
 const T_ZERO = 0;
 const T_ONES = 1;
-const T_ABS = 2;
-const T_INF = 3;
-const T_ONE_F = 4;
-const T_HALF_F = 5;
-const T_TWO = 6;
+const T_ONE_F = 2;
+const T_HALF_F = 3;
+const T_TWO = 4;
 // @ts-ignore: decorator
 @inline function tConst(i: i32): v128 { return v128.load(TABLE + (<usize>i << 4)); }
 
@@ -98,22 +90,21 @@ export function metricScratchBytes(): i32 {
 // @ts-ignore: decorator
 @inline function argmaxBlock(vector: bool, x: usize, stride: usize, C: i32, from: usize, to: usize, A: usize): i32 {
   if (ASC_FEATURE_SIMD && vector) {
-    const absMask = tConst(T_ABS);
     let xBits = tConst(T_ZERO);
     for (let s = from; s < to; s += 4) {
       let best = v128.load(x + (s << 2));
       let idx = tConst(T_ZERO);
-      xBits = i32x4.max_u(xBits, v128.and(best, absMask));
+      xBits = i32x4.max_u(xBits, vabsBits(best));
       for (let c = 1; c < C; c++) {
         const v = v128.load(x + ((<usize>c * stride + s) << 2));
-        xBits = i32x4.max_u(xBits, v128.and(v, absMask));
+        xBits = i32x4.max_u(xBits, vabsBits(v));
         const gt = f32x4.gt(v, best);
         best = v128.bitselect(v, best, gt);
         idx = v128.bitselect(i32x4.splat(c), idx, gt);
       }
       v128.store(A + ((s - from) << 2), idx);
     }
-    return i32x4.all_true(i32x4.lt_u(xBits, tConst(T_INF))) ? 0 : FLAG_INPUT;
+    return i32x4.all_true(vfiniteLanes(xBits)) ? 0 : FLAG_INPUT;
   } else {
     let flags = 0;
     for (let s = from; s < to; s++) {
@@ -151,11 +142,11 @@ export function metricScratchBytes(): i32 {
     const mr = maskMode == MASK_ELEMENT ? m + <usize>c * stride : m;
     let tp: f64 = 0, pp: f64 = 0, gp: f64 = 0, kc: f64 = <f64>(to - from);
     if (ASC_FEATURE_SIMD && vector) {
-      const zero = tConst(T_ZERO), ones = tConst(T_ONES), absMask = tConst(T_ABS);
+      const zero = tConst(T_ZERO), ones = tConst(T_ONES);
       const cut = f32x4.splat(cutoff), half = tConst(T_HALF_F);
       const cv = i32x4.splat(c), ign = i32x4.splat(ignore), ignOn = i32x4.splat(hasIgnore ? -1 : 0);
       let vTP = zero, vPP = zero, vGP = zero, vK = zero;
-      // Validation rides along as unsigned maxima of bit patterns (see dice.ts):
+      // Validation rides along as unsigned maxima of bit patterns (see simd.ts):
       // |x| ≥ Infinity's bits only for ±Infinity and NaN (exact); a dense f32
       // g is in [0, 1] iff its bits are ≤ 1.0f's (−0 fails, and is re-checked
       // exactly by targetFlags); a u8 g must be < 2; an index must be < C.
@@ -166,7 +157,7 @@ export function metricScratchBytes(): i32 {
           pa = i32x4.eq(v128.load(A + (s << 2)), cv); pb = i32x4.eq(v128.load(A + (s << 2), 16), cv);
         } else {
           const xa = v128.load(xr + (s << 2)), xb = v128.load(xr + (s << 2), 16);
-          xBits = i32x4.max_u(xBits, i32x4.max_u(v128.and(xa, absMask), v128.and(xb, absMask)));
+          xBits = vabsBitsMax(xBits, xa, xb);
           pa = f32x4.ge(xa, cut); pb = f32x4.ge(xb, cut);
         }
         let ka = ones, kb = ones;
@@ -197,7 +188,7 @@ export function metricScratchBytes(): i32 {
         vPP = i32x4.sub(i32x4.sub(vPP, pa), pb);
         vGP = i32x4.sub(i32x4.sub(vGP, ga), gb);
       }
-      if (!i32x4.all_true(i32x4.lt_u(xBits, tConst(T_INF)))) flags |= FLAG_INPUT;
+      if (!i32x4.all_true(vfiniteLanes(xBits))) flags |= FLAG_INPUT;
       const gOk = isIndex(tgt) ? i32x4.lt_u(gBits, i32x4.splat(C))
         : tgt == TGT_F32 ? i32x4.le_u(gBits, tConst(T_ONE_F)) : i32x4.lt_u(gBits, tConst(T_TWO));
       if (!i32x4.all_true(gOk)) {

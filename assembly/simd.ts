@@ -89,10 +89,13 @@ const EXP_INT_TABLE: usize = memory.data<i32>([
 
 // Finiteness checked on the way: a running unsigned maximum of |x| as bits,
 // which stays below +Infinity's bits exactly when every x was finite.
+/** |a| as bits, for an unsigned maximum. */
+// @ts-ignore: decorator
+@inline export function vabsBits(a: v128): v128 { return v128.and(a, kIntConst(KI_ABS)); }
 /** The running maximum m with |a| and |b| as bits folded in. */
 // @ts-ignore: decorator
 @inline export function vabsBitsMax(m: v128, a: v128, b: v128): v128 {
-  return i32x4.max_u(m, i32x4.max_u(v128.and(a, kIntConst(KI_ABS)), v128.and(b, kIntConst(KI_ABS))));
+  return i32x4.max_u(m, i32x4.max_u(vabsBits(a), vabsBits(b)));
 }
 /** All-ones lanes where the running maximum m saw only finite values. */
 // @ts-ignore: decorator
