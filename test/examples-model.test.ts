@@ -2,12 +2,15 @@
 // its forward pass against a naive float64 convolution written here from the formula
 // (explicit bounds tests instead of the model's zero-padded planes), its backward pass
 // against central finite differences of a scalar loss of the logits, and its Adam step
-// against the published update rule. Also the example's approximate edge F-score
+// against the published update rule. Also the training loop's options (examples/lib/train.mjs:
+// a caller-given loss call, Adam's β₂) and the example's approximate edge F-score
 // (examples/lib/eval.mjs) on cases worked out by hand.
 import { describe, it, expect } from 'vitest';
 import { createNetwork, createModel, createAdam } from '../examples/lib/model.mjs';
 import { edgeFScoreApprox, everythingEdgeFScore } from '../examples/lib/eval.mjs';
 import { mulberry32 } from '../examples/lib/rng.mjs';
+import { makeDataset } from '../examples/lib/data.mjs';
+import { train, lossCall } from '../examples/lib/train.mjs';
 
 
 interface Spec { cin: number; cout: number; k: number; dilation: number; relu: boolean }
@@ -169,6 +172,31 @@ describe('examples/lib/model.mjs', () => {
     const m = (0.9 * 0.1 * 3 + 0.1 * 1) / (1 - 0.9 ** 2);
     const v = (0.999 * 0.001 * 9 + 0.001 * 1) / (1 - 0.999 ** 2);
     expect(model.params[0]).toBeCloseTo(0.4 - (0.1 * m) / Math.sqrt(v), 12);
+  });
+});
+
+describe('examples/lib/train.mjs', () => {
+  it('trains with a caller-given segloss call in place of lossCall(loss), on [batch, 1, crop, crop] windows', async () => {
+    const data = makeDataset({ count: 4, size: 16, seed: 3 });
+    const builtIn = lossCall('bce');
+    const shapes: string[] = [];
+    const run = await train({
+      loss: 'dice', data, steps: 3, batch: 2, crop: 8, seed: 3,
+      call: (z, g, shape, grad) => { shapes.push(shape.join('×')); return 10 + builtIn(z, g, shape, grad); },
+    });
+    expect(shapes).toEqual(['2×1×8×8', '2×1×8×8', '2×1×8×8']);
+    // The returned losses are the custom call's: BCE (≥ 0) plus 10, which no Dice loss (≤ 1) could give.
+    for (const l of run.losses) expect(l).toBeGreaterThanOrEqual(10);
+  });
+
+  it('passes beta2 to Adam: the same seed and batches train to other weights with another β₂', async () => {
+    const data = makeDataset({ count: 4, size: 16, seed: 3 });
+    const base = { loss: 'bce' as const, data, steps: 3, batch: 2, crop: 8, seed: 3 };
+    const a = await train(base);
+    const b = await train({ ...base, beta2: 0.999 });
+    const c = await train({ ...base, beta2: 0.9 });
+    expect(Array.from(b.model.params)).toEqual(Array.from(a.model.params)); // the default is 0.999
+    expect(Array.from(c.model.params)).not.toEqual(Array.from(a.model.params));
   });
 });
 

@@ -93,6 +93,8 @@ export function lossCall(name, { lambdaDice = 1, lambdaBce = 1 } = {}) {
 /**
  * @typedef {object} TrainOptions
  * @property {LossName} loss
+ * @property {LossCall} [call] the segloss call to train with, instead of `lossCall(loss)`
+ *   (e.g. with options of its own; `loss` then only names the run)
  * @property {Dataset} data training images and edge maps
  * @property {number} [steps] optimiser steps (default 500)
  * @property {number} [batch] images per step (default 8)
@@ -102,6 +104,7 @@ export function lossCall(name, { lambdaDice = 1, lambdaBce = 1 } = {}) {
  *   less per step and give more varied batches.
  * @property {number} [seed] seeds the initial weights and the batch order (default 1)
  * @property {number} [lr] Adam step size at the start; it decays to lr/10 along a cosine (default 0.02)
+ * @property {number} [beta2] Adam's second-moment decay (default 0.999)
  * @property {number} [channels] hidden channels of the network (default 8)
  * @property {number} [edgePrior] initial edge probability of the output, σ(bias) (default 0.05)
  * @property {number} [lambdaDice] Dice weight of 'dice-bce' (default 1)
@@ -124,10 +127,10 @@ export function lossCall(name, { lambdaDice = 1, lambdaBce = 1 } = {}) {
  * @returns {Promise<TrainResult>}
  */
 export async function train({
-  loss, data, steps = 500, batch = 8, crop, seed = 1, lr = 0.02, channels = 8, edgePrior = 0.05,
+  loss, call, data, steps = 500, batch = 8, crop, seed = 1, lr = 0.02, beta2 = 0.999, channels = 8, edgePrior = 0.05,
   lambdaDice = 1, lambdaBce = 1, onStep,
 }) {
-  const call = lossCall(loss, { lambdaDice, lambdaBce }); // throws first if segloss lacks the loss
+  const lossFn = call ?? lossCall(loss, { lambdaDice, lambdaBce }); // throws first if segloss lacks the loss
   await ensureInit();
   const { images, edges, size } = data;
   const side = crop ?? Math.min(32, size);
@@ -135,7 +138,7 @@ export async function train({
   const S = side * side;
   // Output bias b = logit(prior) = ln(π/(1 − π)): start from the edge rate instead of p = 0.5.
   const model = createModel({ seed, channels, outputBias: Math.log(edgePrior / (1 - edgePrior)) });
-  const adam = createAdam(model, { lr });
+  const adam = createAdam(model, { lr, beta2 });
   const pick = mulberry32(seed ^ 0x5eed);
   const input = new Float32Array(batch * S);
   const shape = [batch, 1, side, side];
@@ -163,7 +166,7 @@ export async function train({
       }
       model.forward(input, batch, side, side, logits.view);
       const t0 = performance.now();
-      const value = call(logits, target, shape, grad);
+      const value = lossFn(logits, target, shape, grad);
       seglossMs += performance.now() - t0;
       model.zeroGrad();
       model.backward(grad.view);
