@@ -42,7 +42,8 @@ const LANES: usize = memory.data(5 * 8 * 4, 16);
 //   R  BLOCK f32     max_c p_c, the probability of the arg-max channel
 //   MX, LZ  BLOCK    diceCeSums: m = max_k x_k and log Z of the pixel
 //   IX  BLOCK i32    pass 1, SIMD: the pixel's class index, or −1 (sumsBlock)
-//   CV  C×80 bytes   softmax pass 2, SIMD: splatted coefficients (softmaxGradPixels)
+//   CV  C×CV_BYTES  softmax pass 2, SIMD: splatted coefficients, and the
+//                    current pixel group's q and CE weight (softmaxGradPixels)
 // @ts-ignore: decorator
 @inline function offR(C: i32): usize { return <usize>C * BLOCK * 4; }
 // @ts-ignore: decorator
@@ -51,9 +52,13 @@ const LANES: usize = memory.data(5 * 8 * 4, 16);
 @inline function offIX(C: i32): usize { return offMX(C) + 2 * BLOCK * 4; }
 // @ts-ignore: decorator
 @inline function offCV(C: i32): usize { return offIX(C) + BLOCK * 4; }
+// One channel's CV record: A, B1, B2, W and c splatted (0–79), then q and the
+// CE weight of the pixel group in hand (80–111).
+// @ts-ignore: decorator
+@inline const CV_BYTES: usize = 112;
 
 export function diceScratchBytes(C: i32): i32 {
-  return <i32>(offCV(C) + <usize>C * 80);
+  return <i32>(offCV(C) + <usize>C * CV_BYTES);
 }
 
 
@@ -605,11 +610,11 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
   if (ASC_FEATURE_SIMD && vector) {
     const one = kConst(K_ONE), zero = kConst(K_ZERO);
     const ign = i32x4.splat(ignore), ignOn = i32x4.splat(hasIgnore ? -1 : 0);
-    // Every channel's (A, B1, B2, W, c) splatted once per block, at CV + c·80:
+    // Every channel's (A, B1, B2, W, c) splatted once per block, at CV + c·CV_BYTES:
     // the channel loops below then load them (a splat per pixel group costs more).
     const CV = scratch + offCV(C);
     for (let c = 0; c < C; c++) {
-      const cf = coef + <usize>c * cfSize, cv = CV + <usize>c * 80;
+      const cf = coef + <usize>c * cfSize, cv = CV + <usize>c * CV_BYTES;
       v128.store(cv, f32x4.splat(load<f32>(cf)));
       v128.store(cv, f32x4.splat(load<f32>(cf, 4)), 16);
       v128.store(cv, f32x4.splat(load<f32>(cf, 8)), 32);
@@ -632,28 +637,31 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
       let found = zero, qa = zero, pn = zero, tn = zero, wt = zero;
       for (let c = 0; c < C; c++) {
         const p = v128.load(pc + <usize>c * pStride + o);
-        const cv = CV + <usize>c * 80;
+        const cv = CV + <usize>c * CV_BYTES;
         const gv = vchannelTarget(tgt, t, cv, g, stride, c, s, one);
         const keep = maskMode == MASK_ELEMENT ? v128.and(pixelKeep, vmaskKeep(m + <usize>c * stride, s)) : pixelKeep;
         const q = vsoftmaxQ(tgt, maskMode, cv, p, gv, keep, one);
+        v128.store(cv, q, 80); // for the second loop
         const isArg = v128.andnot(f32x4.eq(p, r), found);
         found = v128.or(found, isArg);
         qa = v128.bitselect(q, qa, isArg);
         pn = f32x4.add(pn, v128.andnot(p, isArg));
         tn = f32x4.add(tn, v128.andnot(f32x4.mul(p, q), isArg));
         // The CE term's −[k = y]·W_y of this channel (0 unless kept and labelled c).
-        if (ce) wt = f32x4.add(wt, vceWeight(cv, gv, keep));
+        if (ce) {
+          const w = vceWeight(cv, gv, keep);
+          v128.store(cv, w, 96);
+          wt = f32x4.add(wt, w);
+        }
       }
       const d = f32x4.sub(f32x4.mul(qa, pn), tn);
       for (let c = 0; c < C; c++) {
         const p = v128.load(pc + <usize>c * pStride + o);
-        const cv = CV + <usize>c * 80;
-        const gv = vchannelTarget(tgt, t, cv, g, stride, c, s, one);
-        const keep = maskMode == MASK_ELEMENT ? v128.and(pixelKeep, vmaskKeep(m + <usize>c * stride, s)) : pixelKeep;
-        let e = f32x4.add(f32x4.sub(vsoftmaxQ(tgt, maskMode, cv, p, gv, keep, one), qa), d);
+        const cv = CV + <usize>c * CV_BYTES;
+        let e = f32x4.add(f32x4.sub(v128.load(cv, 80), qa), d);
         if (ce) e = f32x4.add(e, wt);
         let v = f32x4.mul(p, e);
-        if (ce) v = f32x4.sub(v, vceWeight(cv, gv, keep));
+        if (ce) v = f32x4.sub(v, v128.load(cv, 96));
         v128.store(out + <usize>c * stride * 4 + o, v);
       }
     }
