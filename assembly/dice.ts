@@ -591,7 +591,8 @@ function blockFlags(act: i32, tgt: i32, xr: usize, gr: usize, from: usize, to: u
 // where every term is small when p_a is close to 1. The arg-max a is the first
 // channel whose p equals R = max_c p_c. Pixel by pixel (four at a time), one
 // walk over the channels gathers q_a, PN and TN (and with `ce` the pixel's CE
-// weight W_y) in registers, a second writes the output.
+// weight W_y) in registers, a second writes the output; the SIMD form's first
+// walk also leaves each channel's q (and CE weight) in CV for the second.
 // p comes from softmaxBlock's E (ACT_SOFTMAX), with R its 1/Z, exactly the
 // arg-max channel's p (e^0·(1/Z); every other e_c·(1/Z) ≤ 1/Z); or from the
 // probabilities pass 1 kept at x (ACT_SOFTMAX_KEPT), with R = max_c p_c taken
