@@ -11,6 +11,8 @@ import { edgeFScoreApprox, everythingEdgeFScore } from '../examples/lib/eval.mjs
 import { mulberry32 } from '../examples/lib/rng.mjs';
 import { makeDataset } from '../examples/lib/data.mjs';
 import { train, lossCall } from '../examples/lib/train.mjs';
+import { createSession } from '../examples/demo/session.mjs';
+import { DEFAULTS } from '../examples/demo/options.mjs';
 
 
 interface Spec { cin: number; cout: number; k: number; dilation: number; relu: boolean }
@@ -197,6 +199,22 @@ describe('examples/lib/train.mjs', () => {
     const c = await train({ ...base, beta2: 0.9 });
     expect(Array.from(b.model.params)).toEqual(Array.from(a.model.params)); // the default is 0.999
     expect(Array.from(c.model.params)).not.toEqual(Array.from(a.model.params));
+  });
+
+  it("the demo's round-robin session trains each loss as train() does: same losses, same weights", async () => {
+    const o = { ...DEFAULTS, steps: 4, batch: 2, size: 16, crop: 8, train: 6, test: 2 };
+    const session = await createSession(o);
+    const rounds = [];
+    for (let i = 0; i < o.steps; i++) rounds.push(session.round());
+    const data = makeDataset({ count: o.train, size: o.size, seed: o.seed }); // the session's training set
+    for (const [k, trainer] of session.trainers.entries()) {
+      const run = await train({ loss: trainer.loss, data, steps: o.steps, batch: o.batch, crop: o.crop, seed: o.seed, lr: o.lr });
+      expect(rounds.map((r) => r[k])).toEqual(Array.from(run.losses));
+      expect(Array.from(trainer.model.params)).toEqual(Array.from(run.model.params));
+    }
+    // The three runs differ (a shared optimiser, batch stream or buffer would make them agree or drift).
+    expect(new Set(rounds[o.steps - 1]).size).toBe(3);
+    session.free();
   });
 });
 

@@ -126,12 +126,46 @@ export function lossCall(name, { lambdaDice = 1, lambdaBce = 1 } = {}) {
  * @param {TrainOptions} options
  * @returns {Promise<TrainResult>}
  */
-export async function train({
-  loss, call, data, steps = 500, batch = 8, crop, seed = 1, lr = 0.02, beta2 = 0.999, channels = 8, edgePrior = 0.05,
-  lambdaDice = 1, lambdaBce = 1, onStep,
-}) {
-  const lossFn = call ?? lossCall(loss, { lambdaDice, lambdaBce }); // throws first if segloss lacks the loss
+export async function train(options) {
+  const { steps = 500, onStep } = options;
   await ensureInit();
+  const trainer = createTrainer(options);
+  const losses = new Float64Array(steps);
+  const start = performance.now();
+  try {
+    for (let step = 0; step < steps; step++) {
+      losses[step] = trainer.step();
+      onStep?.({ step: step + 1, steps, loss: losses[step], elapsedMs: performance.now() - start, seglossMs: trainer.seglossMs });
+    }
+  } finally {
+    trainer.free();
+  }
+  return { model: trainer.model, losses, totalMs: performance.now() - start, seglossMs: trainer.seglossMs };
+}
+
+/**
+ * @typedef {object} Trainer
+ * @property {LossName} loss
+ * @property {Model} model
+ * @property {() => number} step one optimiser step; returns the loss of its batch
+ * @property {number} steps steps taken
+ * @property {number} seglossMs time inside segloss loss calls, summed
+ * @property {() => void} free releases the Wasm buffers
+ */
+
+/**
+ * A training run that advances one optimiser step per `step()` call, so that a
+ * caller (the demo's worker) can interleave runs; {@link train} is a loop over
+ * it. segloss must be initialised. `onStep` is ignored, and `steps` only sets
+ * the length of the learning-rate schedule.
+ * @param {TrainOptions} options
+ * @returns {Trainer}
+ */
+export function createTrainer({
+  loss, call, data, steps = 500, batch = 8, crop, seed = 1, lr = 0.02, beta2 = 0.999, channels = 8, edgePrior = 0.05,
+  lambdaDice = 1, lambdaBce = 1,
+}) {
+  const lossFn = call ?? lossCall(loss, { lambdaDice, lambdaBce });
   const { images, edges, size } = data;
   const side = crop ?? Math.min(32, size);
   if (!Number.isInteger(side) || side < 1 || side > size) throw new RangeError(`train: crop must be an integer in [1, ${size}]; got ${crop}`);
@@ -147,11 +181,10 @@ export async function train({
   const logits = segloss.alloc(Float32Array, batch * S);
   const target = segloss.alloc(Uint8Array, batch * S);
   const grad = segloss.alloc(Float32Array, batch * S);
-  const losses = new Float64Array(steps);
-  let seglossMs = 0;
-  const start = performance.now();
-  try {
-    for (let step = 0; step < steps; step++) {
+  /** @type {Trainer} */
+  const trainer = {
+    loss, model, steps: 0, seglossMs: 0,
+    step() {
       // `.view` is re-read every step: a segloss call may grow Wasm memory, which detaches old views.
       const targetView = target.view;
       for (let n = 0; n < batch; n++) {
@@ -167,20 +200,21 @@ export async function train({
       model.forward(input, batch, side, side, logits.view);
       const t0 = performance.now();
       const value = lossFn(logits, target, shape, grad);
-      seglossMs += performance.now() - t0;
+      trainer.seglossMs += performance.now() - t0;
       model.zeroGrad();
       model.backward(grad.view);
       // Cosine decay from lr to lr/10: α_t = lr·(0.1 + 0.9·½(1 + cos(π t/T))).
-      adam.step(lr * (0.1 + 0.45 * (1 + Math.cos((Math.PI * step) / steps))));
-      losses[step] = value;
-      onStep?.({ step: step + 1, steps, loss: value, elapsedMs: performance.now() - start, seglossMs });
-    }
-  } finally {
-    logits.free();
-    target.free();
-    grad.free();
-  }
-  return { model, losses, totalMs: performance.now() - start, seglossMs };
+      adam.step(lr * (0.1 + 0.45 * (1 + Math.cos((Math.PI * trainer.steps) / steps))));
+      trainer.steps++;
+      return value;
+    },
+    free() {
+      logits.free();
+      target.free();
+      grad.free();
+    },
+  };
+  return trainer;
 }
 
 /**
