@@ -6,20 +6,39 @@
 //   2. on the first seed: the inverse Dice term alone against the squared Dice it inverts (both over the
 //      whole batch), with Adam's β₂ = 0.999 and 0.9; then, on every seed, crisp and BCE with β₂ = 0.9.
 // About 12 s per training run; 28 runs with the default three seeds (6·3 + 2·2 + 2·3).
+// `--network multiscale` trains the HED-like multi-scale network of lib/msmodel.mjs instead (its
+// side outputs at ½ and ¼ resolution make BCE's edges thicker, the case the crisp loss is meant
+// for; about 20 s per run), with `--pool max` (default) or `avg` between its stages.
 //
-//   node examples/crisp-ablation.mjs [--seeds 1,2,3] [--steps 500]
+//   node examples/crisp-ablation.mjs [--seeds 1,2,3] [--steps 500] [--network full|multiscale] [--pool max|avg]
 import { parseArgs } from 'node:util';
 import * as segloss from '../build/segloss.js';
 import { makeDataset } from './lib/data.mjs';
+import { createModel } from './lib/model.mjs';
+import { createMultiScaleModel } from './lib/msmodel.mjs';
 import { predict, train } from './lib/train.mjs';
 
-const { values: args } = parseArgs({ options: { seeds: { type: 'string', default: '1,2,3' }, steps: { type: 'string', default: '500' } } });
+const { values: args } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '1,2,3' },
+    steps: { type: 'string', default: '500' },
+    network: { type: 'string', default: 'full' },
+    pool: { type: 'string', default: 'max' },
+  },
+});
 const seeds = (args.seeds ?? '').split(',').map(Number);
 const steps = Number(args.steps);
 if (seeds.length === 0 || !seeds.every((s) => Number.isInteger(s) && s > 0) || !Number.isInteger(steps) || steps < 1) {
   console.error(`--seeds must be positive integers separated by commas and --steps a positive integer; got '${args.seeds}', '${args.steps}'`);
   process.exit(2);
 }
+if ((args.network !== 'full' && args.network !== 'multiscale') || (args.pool !== 'max' && args.pool !== 'avg')) {
+  console.error(`--network must be full or multiscale and --pool max or avg; got '${args.network}', '${args.pool}'`);
+  process.exit(2);
+}
+const pool = args.pool;
+/** @type {(o: { seed: number, channels: number, outputBias: number }) => import('./lib/model.mjs').Model} */
+const makeModel = args.network === 'multiscale' ? (o) => createMultiScaleModel({ ...o, pool }) : createModel;
 const size = 64;
 
 /** @typedef {import('./lib/train.mjs').LossCall} LossCall */
@@ -59,7 +78,7 @@ const data = new Map(seeds.map((seed) => [seed, {
  */
 async function score(call, seed, beta2 = 0.999) {
   const sets = /** @type {{ train: import('./lib/data.mjs').Dataset, test: import('./lib/data.mjs').Dataset }} */ (data.get(seed));
-  const run = await train({ loss: 'bce', call, data: sets.train, steps, seed, beta2 });
+  const run = await train({ loss: 'bce', call, data: sets.train, steps, seed, beta2, makeModel });
   const probs = predict(run.model, sets.test.images, size).map((p) => segloss.edgeNms(p, { shape: [size, size] }));
   const ods = segloss.boundaryF(probs, sets.test.edges.map((e) => [e]), { shape: [size, size] }).ods.f;
   const tail = run.losses.subarray(Math.max(0, steps - 50));
@@ -69,7 +88,8 @@ async function score(call, seed, beta2 = 0.999) {
 /** @param {number} v */
 const f3 = (v) => v.toFixed(3);
 
-console.log(`ODS after ${steps} steps (edgeNms + boundaryF as in npm start), one piece of the loss changed at a time:`);
+const network = args.network === 'multiscale' ? `the multi-scale network (${pool} pooling)` : 'the full-resolution network of npm start';
+console.log(`ODS after ${steps} steps on ${network} (edgeNms + boundaryF as in npm start), one piece of the loss changed at a time:`);
 console.log(`| loss | ${seeds.map((s) => `seed ${s}`).join(' | ')} |\n|---|${seeds.map(() => '---|').join('')}`);
 for (const [name, call] of pieces) {
   const row = [];

@@ -4,9 +4,13 @@
 // against central finite differences of a scalar loss of the logits, and its Adam step
 // against the published update rule. Also the training loop's options (examples/lib/train.mjs:
 // a caller-given loss call, Adam's β₂) and the example's approximate edge F-score
-// (examples/lib/eval.mjs) on cases worked out by hand.
+// (examples/lib/eval.mjs) on cases worked out by hand. The multi-scale network
+// (examples/lib/msmodel.mjs) likewise: forward against a naive float64 transcription
+// (convolutions, 2×2 pooling, PyTorch's half-pixel bilinear upsampling, fusion),
+// backward against central finite differences.
 import { describe, it, expect } from 'vitest';
 import { createNetwork, createModel, createAdam } from '../examples/lib/model.mjs';
+import { createMultiScaleModel } from '../examples/lib/msmodel.mjs';
 import { edgeFScoreApprox, everythingEdgeFScore } from '../examples/lib/eval.mjs';
 import { mulberry32 } from '../examples/lib/rng.mjs';
 import { makeDataset } from '../examples/lib/data.mjs';
@@ -177,6 +181,115 @@ describe('examples/lib/model.mjs', () => {
   });
 });
 
+/** Naive "same" convolution (dilation 1) of N images in float64, zero outside the image. */
+function naiveConv(x: Float64Array, n: number, h: number, w: number, s: Spec, wt: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+  const { cin, cout, k, relu } = s;
+  const r = (k - 1) / 2;
+  const z = new Float64Array(n * cout * h * w);
+  for (let i = 0; i < n; i++) for (let co = 0; co < cout; co++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
+    let v = b[co];
+    for (let ci = 0; ci < cin; ci++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+      const iy = y + ky - r, ix = xx + kx - r;
+      if (iy >= 0 && iy < h && ix >= 0 && ix < w) v += wt[((co * cin + ci) * k + ky) * k + kx] * x[((i * cin + ci) * h + iy) * w + ix];
+    }
+    z[((i * cout + co) * h + y) * w + xx] = relu ? Math.max(0, v) : v;
+  }
+  return z;
+}
+
+/** 2×2 stride-2 max or average pooling of n·c planes of h×w. */
+function naivePool(x: Float64Array, nc: number, h: number, w: number, mode: 'max' | 'avg'): Float64Array {
+  const out = new Float64Array(nc * (h / 2) * (w / 2));
+  for (let p = 0; p < nc; p++) for (let y = 0; y < h / 2; y++) for (let xx = 0; xx < w / 2; xx++) {
+    const v = [0, 1].flatMap((dy) => [0, 1].map((dx) => x[(p * h + 2 * y + dy) * w + 2 * xx + dx]));
+    out[(p * (h / 2) + y) * (w / 2) + xx] = mode === 'max' ? Math.max(...v) : (v[0] + v[1] + v[2] + v[3]) / 4;
+  }
+  return out;
+}
+
+/** Bilinear upsampling by s as PyTorch's interpolate(mode='bilinear', align_corners=False) computes it. */
+function naiveUpsample(x: Float64Array, n: number, h: number, w: number, s: number): Float64Array {
+  const out = new Float64Array(n * h * s * w * s);
+  const src = (d: number, len: number) => {
+    const u = Math.max(0, (d + 0.5) / s - 0.5);
+    const i0 = Math.floor(u);
+    return { i0, i1: i0 < len - 1 ? i0 + 1 : i0, t: u - i0 };
+  };
+  for (let i = 0; i < n; i++) for (let y = 0; y < h * s; y++) for (let xx = 0; xx < w * s; xx++) {
+    const a = src(y, h), c = src(xx, w);
+    const at = (yy: number, xc: number) => x[(i * h + yy) * w + xc];
+    out[(i * h * s + y) * w * s + xx] = (1 - a.t) * ((1 - c.t) * at(a.i0, c.i0) + c.t * at(a.i0, c.i1))
+      + a.t * ((1 - c.t) * at(a.i1, c.i0) + c.t * at(a.i1, c.i1));
+  }
+  return out;
+}
+
+describe('examples/lib/msmodel.mjs (HED-like multi-scale network)', () => {
+  const n = 2, h = 16, w = 12;
+  function msSetup(seed: number, pool: 'max' | 'avg') {
+    const rng = mulberry32(seed);
+    const model = createMultiScaleModel({ seed, channels: 3, pool, arrayType: Float64Array });
+    for (const layer of model.layers) for (let i = 0; i < layer.b.length; i++) layer.b[i] = 0.2 * (rng() - 0.5);
+    const fuse = model.params.subarray(model.params.length - 4);
+    for (let i = 0; i < 4; i++) fuse[i] = rng() - 0.3;
+    const input = Float64Array.from({ length: n * h * w }, () => rng());
+    const r = Float64Array.from({ length: n * h * w }, () => 2 * rng() - 1);
+    return { model, input, r, fuse };
+  }
+
+  for (const pool of ['max', 'avg'] as const) {
+    it(`forward equals a naive float64 transcription (${pool} pooling)`, () => {
+      const { model, input, fuse } = msSetup(11, pool);
+      const out = new Float64Array(n * h * w);
+      model.forward(input, n, h, w, out);
+      const L = model.layers;
+      const c = (x: Float64Array, l: number, hh: number, ww: number) => naiveConv(x, n, hh, ww, L[l].spec, L[l].w, L[l].b);
+      const a2 = c(c(input, 0, h, w), 1, h, w);
+      const s1 = c(a2, 2, h, w);
+      const a4 = c(c(naivePool(a2, n * 3, h, w, pool), 3, h / 2, w / 2), 4, h / 2, w / 2);
+      const s2 = naiveUpsample(c(a4, 5, h / 2, w / 2), n, h / 2, w / 2, 2);
+      const a6 = c(c(naivePool(a4, n * 6, h / 2, w / 2, pool), 6, h / 4, w / 4), 7, h / 4, w / 4);
+      const s3 = naiveUpsample(c(a6, 8, h / 4, w / 4), n, h / 4, w / 4, 4);
+      for (let i = 0; i < out.length; i++) expect(out[i]).toBeCloseTo(fuse[0] * s1[i] + fuse[1] * s2[i] + fuse[2] * s3[i] + fuse[3], 12);
+      // Every side output reaches the logits with a nonzero, non-constant contribution.
+      for (const side of [s1, s2, s3]) expect(new Set(Array.from(side, (v) => v.toFixed(9))).size).toBeGreaterThan(out.length / 4);
+    });
+
+    it(`backward equals central finite differences for every parameter (${pool} pooling)`, () => {
+      const { model, input, r } = msSetup(12, pool);
+      const z = new Float64Array(n * h * w);
+      model.forward(input, n, h, w, z);
+      model.zeroGrad();
+      model.backward(Float64Array.from(z, (v, i) => r[i] + v));
+      const analytic = Float64Array.from(model.grads);
+      const eps = 1e-6;
+      let checked = 0;
+      for (let p = 0; p < model.params.length; p++) {
+        const saved = model.params[p];
+        model.params[p] = saved + eps;
+        model.forward(input, n, h, w, z);
+        const plus = lossOf(z, r);
+        model.params[p] = saved - eps;
+        model.forward(input, n, h, w, z);
+        const minus = lossOf(z, r);
+        model.params[p] = saved;
+        const numeric = (plus - minus) / (2 * eps);
+        expect(Math.abs(analytic[p] - numeric)).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
+        if (analytic[p] !== 0) checked++;
+      }
+      // Most gradients are nonzero (the weights of a channel that its ReLU zeroes everywhere at
+      // the 4×3 quarter resolution get none: 65–75% nonzero here).
+      expect(checked).toBeGreaterThan(model.params.length * 0.6);
+    });
+  }
+
+  it('rejects sizes that are not multiples of 4, and an unknown pool', () => {
+    const model = createMultiScaleModel();
+    expect(() => model.forward(new Float32Array(36), 1, 6, 6, new Float32Array(36))).toThrow(/multiples of 4; got 6×6/);
+    expect(() => createMultiScaleModel({ pool: 'min' as 'max' })).toThrow(/pool must be 'max' or 'avg'; got 'min'/);
+  });
+});
+
 describe('examples/lib/train.mjs', () => {
   it('trains with a caller-given segloss call in place of lossCall(loss), on [batch, 1, crop, crop] windows', async () => {
     const data = makeDataset({ count: 4, size: 16, seed: 3 });
@@ -199,6 +312,16 @@ describe('examples/lib/train.mjs', () => {
     const c = await train({ ...base, beta2: 0.9 });
     expect(Array.from(b.model.params)).toEqual(Array.from(a.model.params)); // the default is 0.999
     expect(Array.from(c.model.params)).not.toEqual(Array.from(a.model.params));
+  });
+
+  it('trains the network makeModel creates', async () => {
+    const data = makeDataset({ count: 4, size: 16, seed: 3 });
+    const base = { loss: 'bce' as const, data, steps: 2, batch: 2, crop: 8, seed: 3 };
+    const multi = await train({ ...base, makeModel: createMultiScaleModel });
+    const plain = await train(base);
+    expect(multi.model.params.length).toBe(createMultiScaleModel().params.length);
+    expect(plain.model.params.length).toBe(createModel().params.length);
+    expect(multi.model.params.length).not.toBe(plain.model.params.length);
   });
 
   it("the demo's round-robin session trains each loss as train() does: same losses, same weights", async () => {

@@ -238,7 +238,7 @@ function copyPlanes(dense, denseOff, padded, geo, N, toPadded) {
  * @param {FloatArray} b
  * @param {Geometry} geo
  */
-function convForward(inp, inOff, out, outOff, spec, w, b, geo) {
+export function convForward(inp, inOff, out, outOff, spec, w, b, geo) {
   const { cin, cout, k, dilation, relu } = spec;
   const { H, W, pad, Wp, plane } = geo;
   const first = pad * Wp + pad; // offset of pixel (0, 0) in a padded plane
@@ -374,7 +374,7 @@ function convAccumulate(inp, inOff, cin, out, outOff, cout, k, d, w, geo) {
  * @param {FloatArray} db
  * @param {Geometry} geo
  */
-function convBackward(inp, inOff, dz, dzOff, dIn, wFlipped, spec, dw, db, geo) {
+export function convBackward(inp, inOff, dz, dzOff, dIn, wFlipped, spec, dw, db, geo) {
   const { cin, cout, k, dilation: d } = spec;
   const { H, W, pad, Wp, plane } = geo;
   const r = (k - 1) >> 1;
@@ -432,7 +432,7 @@ function convBackward(inp, inOff, dz, dzOff, dIn, wFlipped, spec, dw, db, geo) {
  * @param {LayerSpec} spec
  * @param {FloatArray} dst [cin, cout, k, k]
  */
-function transposeFlip(w, spec, dst) {
+export function transposeFlip(w, spec, dst) {
   const { cin, cout, k } = spec;
   const k2 = k * k;
   for (let co = 0; co < cout; co++) {

@@ -106,6 +106,8 @@ export function lossCall(name, { lambdaDice = 1, lambdaBce = 1 } = {}) {
  * @property {number} [lr] Adam step size at the start; it decays to lr/10 along a cosine (default 0.02)
  * @property {number} [beta2] Adam's second-moment decay (default 0.999)
  * @property {number} [channels] hidden channels of the network (default 8)
+ * @property {(options: { seed: number, channels: number, outputBias: number }) => Model} [makeModel]
+ *   creates the network (default `createModel` of model.mjs; e.g. `createMultiScaleModel` of msmodel.mjs)
  * @property {number} [edgePrior] initial edge probability of the output, σ(bias) (default 0.05)
  * @property {number} [lambdaDice] Dice weight of 'dice-bce' (default 1)
  * @property {number} [lambdaBce] BCE weight of 'dice-bce' (default 1)
@@ -163,7 +165,7 @@ export async function train(options) {
  */
 export function createTrainer({
   loss, call, data, steps = 500, batch = 8, crop, seed = 1, lr = 0.02, beta2 = 0.999, channels = 8, edgePrior = 0.05,
-  lambdaDice = 1, lambdaBce = 1,
+  lambdaDice = 1, lambdaBce = 1, makeModel = createModel,
 }) {
   const lossFn = call ?? lossCall(loss, { lambdaDice, lambdaBce });
   const { images, edges, size } = data;
@@ -171,7 +173,7 @@ export function createTrainer({
   if (!Number.isInteger(side) || side < 1 || side > size) throw new RangeError(`train: crop must be an integer in [1, ${size}]; got ${crop}`);
   const S = side * side;
   // Output bias b = logit(prior) = ln(π/(1 − π)): start from the edge rate instead of p = 0.5.
-  const model = createModel({ seed, channels, outputBias: Math.log(edgePrior / (1 - edgePrior)) });
+  const model = makeModel({ seed, channels, outputBias: Math.log(edgePrior / (1 - edgePrior)) });
   const adam = createAdam(model, { lr, beta2 });
   const pick = mulberry32(seed ^ 0x5eed);
   const input = new Float32Array(batch * S);
