@@ -75,6 +75,36 @@ function lossOf(z: ArrayLike<number>, r: ArrayLike<number>): number {
   return s;
 }
 
+type Model = ReturnType<typeof createModel>;
+
+/**
+ * Checks model.backward for L(z) = lossOf(z, r) against central finite differences of every
+ * parameter (float64 model); returns how many parameters got a nonzero gradient.
+ */
+function checkBackward(model: Model, input: Float64Array, n: number, h: number, w: number, r: Float64Array): number {
+  const z = new Float64Array(n * h * w);
+  model.forward(input, n, h, w, z);
+  model.zeroGrad();
+  model.backward(Float64Array.from(z, (v, i) => r[i] + v));
+  const analytic = Float64Array.from(model.grads);
+  const eps = 1e-6;
+  let nonzero = 0;
+  for (let p = 0; p < model.params.length; p++) {
+    const saved = model.params[p];
+    model.params[p] = saved + eps;
+    model.forward(input, n, h, w, z);
+    const plus = lossOf(z, r);
+    model.params[p] = saved - eps;
+    model.forward(input, n, h, w, z);
+    const minus = lossOf(z, r);
+    model.params[p] = saved;
+    const numeric = (plus - minus) / (2 * eps); // central difference, error O(eps²)
+    expect(Math.abs(analytic[p] - numeric)).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
+    if (analytic[p] !== 0) nonzero++;
+  }
+  return nonzero;
+}
+
 function setup(seed: number) {
   const rng = mulberry32(seed);
   const model = createNetwork(SPECS, { seed, arrayType: Float64Array });
@@ -101,31 +131,8 @@ describe('examples/lib/model.mjs', () => {
   it('backward equals central finite differences for every weight and bias', () => {
     for (const seed of [4, 5]) {
       const { model, input, r } = setup(seed);
-      const z = new Float64Array(N * H * W);
-      model.forward(input, N, H, W, z);
-      const dz = Float64Array.from(z, (v, i) => r[i] + v);
-      model.zeroGrad();
-      model.backward(dz);
-      const analytic = Float64Array.from(model.grads);
-
-      const eps = 1e-6;
-      const zp = new Float64Array(N * H * W);
-      let checked = 0;
-      for (let p = 0; p < model.params.length; p++) {
-        const saved = model.params[p];
-        model.params[p] = saved + eps;
-        model.forward(input, N, H, W, zp);
-        const plus = lossOf(zp, r);
-        model.params[p] = saved - eps;
-        model.forward(input, N, H, W, zp);
-        const minus = lossOf(zp, r);
-        model.params[p] = saved;
-        const numeric = (plus - minus) / (2 * eps); // central difference, error O(eps²)
-        expect(Math.abs(analytic[p] - numeric)).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
-        if (analytic[p] !== 0) checked++;
-      }
       // Most parameters get a nonzero gradient (the ReLUs do not kill the network).
-      expect(checked).toBeGreaterThan(model.params.length * 0.8);
+      expect(checkBackward(model, input, N, H, W, r)).toBeGreaterThan(model.params.length * 0.8);
     }
   });
 
@@ -257,29 +264,9 @@ describe('examples/lib/msmodel.mjs (HED-like multi-scale network)', () => {
 
     it(`backward equals central finite differences for every parameter (${pool} pooling)`, () => {
       const { model, input, r } = msSetup(12, pool);
-      const z = new Float64Array(n * h * w);
-      model.forward(input, n, h, w, z);
-      model.zeroGrad();
-      model.backward(Float64Array.from(z, (v, i) => r[i] + v));
-      const analytic = Float64Array.from(model.grads);
-      const eps = 1e-6;
-      let checked = 0;
-      for (let p = 0; p < model.params.length; p++) {
-        const saved = model.params[p];
-        model.params[p] = saved + eps;
-        model.forward(input, n, h, w, z);
-        const plus = lossOf(z, r);
-        model.params[p] = saved - eps;
-        model.forward(input, n, h, w, z);
-        const minus = lossOf(z, r);
-        model.params[p] = saved;
-        const numeric = (plus - minus) / (2 * eps);
-        expect(Math.abs(analytic[p] - numeric)).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
-        if (analytic[p] !== 0) checked++;
-      }
       // Most gradients are nonzero (the weights of a channel that its ReLU zeroes everywhere at
       // the 4×3 quarter resolution get none: 65–75% nonzero here).
-      expect(checked).toBeGreaterThan(model.params.length * 0.6);
+      expect(checkBackward(model, input, n, h, w, r)).toBeGreaterThan(model.params.length * 0.6);
     });
   }
 

@@ -87,32 +87,8 @@ export function createNetwork(specs, { seed = 1, outputBias = 0, arrayType = Flo
   for (let l = 1; l < specs.length; l++) {
     if (specs[l].cin !== specs[l - 1].cout) throw new RangeError(`createNetwork: layer ${l} takes ${specs[l].cin} channels but layer ${l - 1} gives ${specs[l - 1].cout}`);
   }
-  let total = 0;
-  for (const s of specs) total += s.cout * s.cin * s.k * s.k + s.cout;
-  const params = new arrayType(total);
-  const grads = new arrayType(total);
-  /** @type {Layer[]} */
-  const layers = [];
-  let offset = 0;
-  for (const spec of specs) {
-    const nw = spec.cout * spec.cin * spec.k * spec.k;
-    layers.push({
-      spec,
-      w: params.subarray(offset, offset + nw),
-      b: params.subarray(offset + nw, offset + nw + spec.cout),
-      dw: grads.subarray(offset, offset + nw),
-      db: grads.subarray(offset + nw, offset + nw + spec.cout),
-    });
-    offset += nw + spec.cout;
-  }
-
-  const gauss = normal(mulberry32(seed));
-  layers.forEach((layer, l) => {
-    const { cin, k, relu } = layer.spec;
-    const std = Math.sqrt((relu ? 2 : 1) / (cin * k * k)); // He (ReLU follows) or LeCun (linear output)
-    for (let i = 0; i < layer.w.length; i++) layer.w[i] = std * gauss();
-    if (l === layers.length - 1) layer.b.fill(outputBias);
-  });
+  const { layers, params, grads } = createLayers(specs, { seed, arrayType });
+  layers[layers.length - 1].b.fill(outputBias);
 
   // Every activation plane is stored with a zero border of `pad` pixels, wide
   // enough for the widest tap offset (r·dilation). Convolutions then read
@@ -190,6 +166,42 @@ export function createNetwork(specs, { seed = 1, outputBias = 0, arrayType = Flo
   }
 
   return { layers, params, grads, forward, backward, zeroGrad: () => grads.fill(0) };
+}
+
+/**
+ * The layers of a network over one flat parameter array (and one for the
+ * gradients), in `specs` order, then `extra` parameters of the caller's (0 at
+ * first). Weights are random normal, std √(2/fan_in) (He) when a ReLU follows,
+ * else √(1/fan_in) (LeCun), fan_in = cin·k²; biases are 0.
+ * @param {LayerSpec[]} specs
+ * @param {{ seed?: number, arrayType?: FloatArrayType, extra?: number }} [options]
+ * @returns {{ layers: Layer[], params: FloatArray, grads: FloatArray }}
+ */
+export function createLayers(specs, { seed = 1, arrayType = Float32Array, extra = 0 } = {}) {
+  let total = extra;
+  for (const s of specs) total += s.cout * s.cin * s.k * s.k + s.cout;
+  const params = new arrayType(total);
+  const grads = new arrayType(total);
+  /** @type {Layer[]} */
+  const layers = [];
+  let offset = 0;
+  for (const spec of specs) {
+    const nw = spec.cout * spec.cin * spec.k * spec.k;
+    layers.push({
+      spec,
+      w: params.subarray(offset, offset + nw),
+      b: params.subarray(offset + nw, offset + nw + spec.cout),
+      dw: grads.subarray(offset, offset + nw),
+      db: grads.subarray(offset + nw, offset + nw + spec.cout),
+    });
+    offset += nw + spec.cout;
+  }
+  const gauss = normal(mulberry32(seed));
+  for (const { spec, w } of layers) {
+    const std = Math.sqrt((spec.relu ? 2 : 1) / (spec.cin * spec.k * spec.k));
+    for (let i = 0; i < w.length; i++) w[i] = std * gauss();
+  }
+  return { layers, params, grads };
 }
 
 /**

@@ -15,8 +15,7 @@
 // this kind draw thick edges under BCE (README, "Training an edge detector").
 // Initial weights: He normal for the ReLU convolutions, LeCun normal for the
 // 1×1 side convolutions, zero convolution biases, f1 = f2 = f3 = 1/3, fb = outputBias.
-import { mulberry32, normal } from './rng.mjs';
-import { convForward, convBackward, transposeFlip } from './model.mjs';
+import { createLayers, convForward, convBackward, transposeFlip } from './model.mjs';
 
 /** @typedef {import('./model.mjs').Model} Model */
 /** @typedef {import('./model.mjs').Layer} Layer */
@@ -50,31 +49,9 @@ export function createMultiScaleModel({ seed = 1, channels = 8, outputBias = 0, 
     spec(C1, C2, 3, true), spec(C2, C2, 3, true), spec(C2, 1, 1, false),
     spec(C2, C2, 3, true), spec(C2, C2, 3, true), spec(C2, 1, 1, false),
   ];
-  let total = 4;
-  for (const s of specs) total += s.cout * s.cin * s.k * s.k + s.cout;
-  const params = new arrayType(total);
-  const grads = new arrayType(total);
-  /** @type {Layer[]} */
-  const layers = [];
-  let offset = 0;
-  for (const s of specs) {
-    const nw = s.cout * s.cin * s.k * s.k;
-    layers.push({
-      spec: s,
-      w: params.subarray(offset, offset + nw),
-      b: params.subarray(offset + nw, offset + nw + s.cout),
-      dw: grads.subarray(offset, offset + nw),
-      db: grads.subarray(offset + nw, offset + nw + s.cout),
-    });
-    offset += nw + s.cout;
-  }
-  const fuse = params.subarray(offset, offset + 4); // f1, f2, f3, fb
-  const dfuse = grads.subarray(offset, offset + 4);
-  const gauss = normal(mulberry32(seed));
-  for (const { spec: s, w } of layers) {
-    const std = Math.sqrt((s.relu ? 2 : 1) / (s.cin * s.k * s.k)); // He (ReLU follows) or LeCun (linear side output)
-    for (let i = 0; i < w.length; i++) w[i] = std * gauss();
-  }
+  const { layers, params, grads } = createLayers(specs, { seed, arrayType, extra: 4 });
+  const fuse = params.subarray(params.length - 4); // f1, f2, f3, fb
+  const dfuse = grads.subarray(grads.length - 4);
   fuse.set([1 / 3, 1 / 3, 1 / 3, outputBias]);
   const [L1, L2, S1, L3, L4, S2, L5, L6, S3] = layers;
   const flipped = layers.map((l) => new arrayType(l.w.length));
@@ -154,8 +131,8 @@ export function createMultiScaleModel({ seed = 1, channels = 8, outputBias = 0, 
     poolForward(A.a4, A.p2, arg2, C2, g2, g3, N, pool);
     conv(L5, A.p2, A.a5, g3); conv(L6, A.a5, A.a6, g3); conv(S3, A.a6, A.s3, g3);
     densePadded(A.u1, A.s1, g1, N, false);
-    upsample(A.s2, g2, A.u2, H, W, up2, N);
-    upsample(A.s3, g3, A.u3, H, W, up4, N);
+    bilinear(A.s2, g2, A.u2, H, W, up2, N, false);
+    bilinear(A.s3, g3, A.u3, H, W, up4, N, false);
     const [f1, f2, f3, fb] = fuse;
     for (let i = 0; i < out.length; i++) out[i] = f1 * A.u1[i] + f2 * A.u2[i] + f3 * A.u3[i] + fb;
   }
@@ -175,8 +152,8 @@ export function createMultiScaleModel({ seed = 1, channels = 8, outputBias = 0, 
     /** @type {(f: number) => FloatArray} */
     const scaled = (f) => { for (let i = 0; i < du.length; i++) du[i] = f * dLogits[i]; return du; };
     densePadded(scaled(fuse[0]), D.s1, g1, N, true);
-    upsampleTranspose(scaled(fuse[1]), D.s2, g2, H, W, up2, N);
-    upsampleTranspose(scaled(fuse[2]), D.s3, g3, H, W, up4, N);
+    bilinear(D.s2, g2, scaled(fuse[1]), H, W, up2, N, true);
+    bilinear(D.s3, g3, scaled(fuse[2]), H, W, up4, N, true);
     convBack(8, A.a6, A.s3, D.s3, D.a6, g3);
     convBack(7, A.a5, A.a6, D.a6, D.a5, g3);
     convBack(6, A.p2, A.a5, D.a5, D.p2, g3);
@@ -304,16 +281,19 @@ function axisTaps(n, s) {
 }
 
 /**
- * Bilinear upsampling of N single-channel padded planes (geometry g) into dense N×H×W.
- * @param {FloatArray} src
+ * Bilinear upsampling of N single-channel padded planes (geometry g) into dense
+ * N×H×W arrays (`transpose` false), or its transpose, the backward pass: each
+ * dense gradient entry added into the planes' interiors with its four tap weights.
+ * @param {FloatArray} planes
  * @param {Geometry} g
- * @param {FloatArray} dst
+ * @param {FloatArray} dense
  * @param {number} H
  * @param {number} W
  * @param {AxisTaps[]} taps rows, then columns
  * @param {number} N
+ * @param {boolean} transpose
  */
-function upsample(src, g, dst, H, W, [ty, tx], N) {
+function bilinear(planes, g, dense, H, W, [ty, tx], N, transpose) {
   for (let n = 0; n < N; n++) {
     const b = n * g.plane + g.Wp + 1;
     for (let y = 0; y < H; y++) {
@@ -321,37 +301,16 @@ function upsample(src, g, dst, H, W, [ty, tx], N) {
       const d = (n * H + y) * W;
       for (let x = 0; x < W; x++) {
         const c0 = tx.i0[x], c1 = tx.i1[x], wx = tx.w1[x];
-        const top = (1 - wx) * src[r0 + c0] + wx * src[r0 + c1];
-        const bottom = (1 - wx) * src[r1 + c0] + wx * src[r1 + c1];
-        dst[d + x] = (1 - wy) * top + wy * bottom;
-      }
-    }
-  }
-}
-
-/**
- * Transpose of {@link upsample}: adds each dense gradient entry, with its four tap
- * weights, into the padded planes' interiors.
- * @param {FloatArray} dDst
- * @param {FloatArray} dSrc
- * @param {Geometry} g
- * @param {number} H
- * @param {number} W
- * @param {AxisTaps[]} taps
- * @param {number} N
- */
-function upsampleTranspose(dDst, dSrc, g, H, W, [ty, tx], N) {
-  for (let n = 0; n < N; n++) {
-    const b = n * g.plane + g.Wp + 1;
-    for (let y = 0; y < H; y++) {
-      const r0 = b + ty.i0[y] * g.Wp, r1 = b + ty.i1[y] * g.Wp, wy = ty.w1[y];
-      const d = (n * H + y) * W;
-      for (let x = 0; x < W; x++) {
-        const c0 = tx.i0[x], c1 = tx.i1[x], wx = tx.w1[x];
-        const v = dDst[d + x];
-        const top = (1 - wy) * v, bottom = wy * v;
-        dSrc[r0 + c0] += (1 - wx) * top; dSrc[r0 + c1] += wx * top;
-        dSrc[r1 + c0] += (1 - wx) * bottom; dSrc[r1 + c1] += wx * bottom;
+        if (transpose) {
+          const v = dense[d + x];
+          const top = (1 - wy) * v, bottom = wy * v;
+          planes[r0 + c0] += (1 - wx) * top; planes[r0 + c1] += wx * top;
+          planes[r1 + c0] += (1 - wx) * bottom; planes[r1 + c1] += wx * bottom;
+        } else {
+          const top = (1 - wx) * planes[r0 + c0] + wx * planes[r0 + c1];
+          const bottom = (1 - wx) * planes[r1 + c0] + wx * planes[r1 + c1];
+          dense[d + x] = (1 - wy) * top + wy * bottom;
+        }
       }
     }
   }
