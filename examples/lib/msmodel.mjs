@@ -1,6 +1,7 @@
-// A small HED-like multi-scale edge detector (Xie & Tu 2015; the kind of
-// network Deng et al. trained their crisp-edge loss on), with the Model
-// interface of model.mjs, so that createAdam, train() and predict() take it:
+// A small HED-like multi-scale edge detector (Xie & Tu 2015): coarse side
+// maps, upsampled, are what make such networks draw thick edges under BCE, the
+// flaw Deng et al.'s crisp-edge loss addresses. It has the Model interface of
+// model.mjs, so that createAdam, train() and predict() take it:
 //
 //   x ─ conv3×3 1→C ─ ReLU ─ conv3×3 C→C ─ ReLU ─┬─ conv1×1 C→1 ─────────────────────────────────── s1
 //                                                 └─ pool ─ conv3×3 C→2C ─ ReLU ─ conv3×3 2C→2C ─ ReLU ─┬─ conv1×1 ─ up ×2 ─ s2
@@ -11,8 +12,6 @@
 // multiples of 4. Upsampling is bilinear with half-pixel centres (PyTorch's
 // align_corners = false): output x reads the coarse row at u = max(0, (x + ½)/s − ½),
 // taps ⌊u⌋ and min(⌊u⌋ + 1, w − 1) weighted 1 − (u − ⌊u⌋) and u − ⌊u⌋.
-// The half- and quarter-resolution side outputs are what make a network of
-// this kind draw thick edges under BCE (README, "Training an edge detector").
 // Initial weights: He normal for the ReLU convolutions, LeCun normal for the
 // 1×1 side convolutions, zero convolution biases, f1 = f2 = f3 = 1/3, fb = outputBias.
 import { createLayers, convForward, convBackward, transposeFlip } from './model.mjs';
