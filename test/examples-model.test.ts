@@ -34,36 +34,31 @@ const N = 2;
 const H = 5;
 const W = 6;
 
-/** Naive "same" convolution of N images in float64, zero outside the image. */
-function naiveForward(specs: Spec[], params: ArrayLike<number>, input: ArrayLike<number>): Float64Array {
-  let x = Float64Array.from(input);
-  let offset = 0;
-  for (const { cin, cout, k, dilation, relu } of specs) {
-    const r = (k - 1) / 2;
-    const nw = cout * cin * k * k;
-    const z = new Float64Array(N * cout * H * W);
-    for (let n = 0; n < N; n++) {
-      for (let co = 0; co < cout; co++) {
-        for (let y = 0; y < H; y++) {
-          for (let xx = 0; xx < W; xx++) {
-            let s = params[offset + nw + co];
-            for (let ci = 0; ci < cin; ci++) {
-              for (let ky = 0; ky < k; ky++) {
-                for (let kx = 0; kx < k; kx++) {
-                  const iy = y + (ky - r) * dilation;
-                  const ix = xx + (kx - r) * dilation;
-                  if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                  s += params[offset + ((co * cin + ci) * k + ky) * k + kx] * x[((n * cin + ci) * H + iy) * W + ix];
-                }
-              }
-            }
-            z[((n * cout + co) * H + y) * W + xx] = relu ? Math.max(0, s) : s;
-          }
-        }
-      }
+/** Naive "same" convolution of n images in float64 from the formula, zero outside the image. */
+function naiveConv(x: Float64Array, n: number, h: number, w: number, s: Spec, wt: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+  const { cin, cout, k, dilation, relu } = s;
+  const r = (k - 1) / 2;
+  const z = new Float64Array(n * cout * h * w);
+  for (let i = 0; i < n; i++) for (let co = 0; co < cout; co++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
+    let v = b[co];
+    for (let ci = 0; ci < cin; ci++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+      const iy = y + (ky - r) * dilation, ix = xx + (kx - r) * dilation;
+      if (iy >= 0 && iy < h && ix >= 0 && ix < w) v += wt[((co * cin + ci) * k + ky) * k + kx] * x[((i * cin + ci) * h + iy) * w + ix];
     }
-    offset += nw + cout;
-    x = z;
+    z[((i * cout + co) * h + y) * w + xx] = relu ? Math.max(0, v) : v;
+  }
+  return z;
+}
+
+/** Naive "same" convolutions of N images through SPECS in float64. */
+function naiveForward(specs: Spec[], params: ArrayLike<number>, input: ArrayLike<number>): Float64Array {
+  const p = Float64Array.from(params);
+  let x: Float64Array = Float64Array.from(input);
+  let offset = 0;
+  for (const s of specs) {
+    const nw = s.cout * s.cin * s.k * s.k;
+    x = naiveConv(x, N, H, W, s, p.subarray(offset, offset + nw), p.subarray(offset + nw, offset + nw + s.cout));
+    offset += nw + s.cout;
   }
   return x;
 }
@@ -187,22 +182,6 @@ describe('examples/lib/model.mjs', () => {
     expect(model.params[0]).toBeCloseTo(0.4 - (0.1 * m) / Math.sqrt(v), 12);
   });
 });
-
-/** Naive "same" convolution (dilation 1) of N images in float64, zero outside the image. */
-function naiveConv(x: Float64Array, n: number, h: number, w: number, s: Spec, wt: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
-  const { cin, cout, k, relu } = s;
-  const r = (k - 1) / 2;
-  const z = new Float64Array(n * cout * h * w);
-  for (let i = 0; i < n; i++) for (let co = 0; co < cout; co++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
-    let v = b[co];
-    for (let ci = 0; ci < cin; ci++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
-      const iy = y + ky - r, ix = xx + kx - r;
-      if (iy >= 0 && iy < h && ix >= 0 && ix < w) v += wt[((co * cin + ci) * k + ky) * k + kx] * x[((i * cin + ci) * h + iy) * w + ix];
-    }
-    z[((i * cout + co) * h + y) * w + xx] = relu ? Math.max(0, v) : v;
-  }
-  return z;
-}
 
 /** 2×2 stride-2 max or average pooling of n·c planes of h×w. */
 function naivePool(x: Float64Array, nc: number, h: number, w: number, mode: 'max' | 'avg'): Float64Array {

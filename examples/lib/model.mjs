@@ -224,7 +224,7 @@ export function createLayers(specs, { seed = 1, arrayType = Float32Array, extra 
  * @param {number} N
  * @param {boolean} toPadded
  */
-function copyPlanes(dense, denseOff, padded, geo, N, toPadded) {
+export function copyPlanes(dense, denseOff, padded, geo, N, toPadded) {
   const { H, W, pad, Wp, plane } = geo;
   for (let n = 0; n < N; n++) {
     for (let y = 0; y < H; y++) {

@@ -14,7 +14,7 @@
 // taps ⌊u⌋ and min(⌊u⌋ + 1, w − 1) weighted 1 − (u − ⌊u⌋) and u − ⌊u⌋.
 // Initial weights: He normal for the ReLU convolutions, LeCun normal for the
 // 1×1 side convolutions, zero convolution biases, f1 = f2 = f3 = 1/3, fb = outputBias.
-import { createLayers, convForward, convBackward, transposeFlip } from './model.mjs';
+import { createLayers, copyPlanes, convForward, convBackward, transposeFlip } from './model.mjs';
 
 /** @typedef {import('./model.mjs').Model} Model */
 /** @typedef {import('./model.mjs').Layer} Layer */
@@ -123,13 +123,13 @@ export function createMultiScaleModel({ seed = 1, channels = 8, outputBias = 0, 
     if (input.length !== n * h * w) throw new RangeError(`model.forward: input must have N·H·W = ${n * h * w} values; got ${input.length}`);
     if (out.length !== n * h * w) throw new RangeError(`model.forward: out must have N·H·W = ${n * h * w} values; got ${out.length}`);
     ensureBuffers(n, h, w);
-    densePadded(input, A.x, g1, N, true);
+    copyPlanes(input, 0, A.x, g1, N, true);
     conv(L1, A.x, A.a1, g1); conv(L2, A.a1, A.a2, g1); conv(S1, A.a2, A.s1, g1);
     poolForward(A.a2, A.p1, arg1, C1, g1, g2, N, pool);
     conv(L3, A.p1, A.a3, g2); conv(L4, A.a3, A.a4, g2); conv(S2, A.a4, A.s2, g2);
     poolForward(A.a4, A.p2, arg2, C2, g2, g3, N, pool);
     conv(L5, A.p2, A.a5, g3); conv(L6, A.a5, A.a6, g3); conv(S3, A.a6, A.s3, g3);
-    densePadded(A.u1, A.s1, g1, N, false);
+    copyPlanes(A.u1, 0, A.s1, g1, N, false);
     bilinear(A.s2, g2, A.u2, H, W, up2, N, false);
     bilinear(A.s3, g3, A.u3, H, W, up4, N, false);
     const [f1, f2, f3, fb] = fuse;
@@ -150,7 +150,7 @@ export function createMultiScaleModel({ seed = 1, channels = 8, outputBias = 0, 
     for (const k of Object.keys(D)) D[k].fill(0);
     /** @type {(f: number) => FloatArray} */
     const scaled = (f) => { for (let i = 0; i < du.length; i++) du[i] = f * dLogits[i]; return du; };
-    densePadded(scaled(fuse[0]), D.s1, g1, N, true);
+    copyPlanes(scaled(fuse[0]), 0, D.s1, g1, N, true);
     bilinear(D.s2, g2, scaled(fuse[1]), H, W, up2, N, true);
     bilinear(D.s3, g3, scaled(fuse[2]), H, W, up4, N, true);
     convBack(8, A.a6, A.s3, D.s3, D.a6, g3);
@@ -167,26 +167,6 @@ export function createMultiScaleModel({ seed = 1, channels = 8, outputBias = 0, 
   }
 
   return { layers, params, grads, forward, backward, zeroGrad: () => grads.fill(0) };
-}
-
-/**
- * Copies N single-channel images between dense H×W arrays and padded planes.
- * @param {ArrayLike<number> & { [i: number]: number }} dense
- * @param {FloatArray} padded
- * @param {Geometry} g
- * @param {number} N
- * @param {boolean} toPadded
- */
-function densePadded(dense, padded, g, N, toPadded) {
-  const { H, W, Wp, plane } = g;
-  for (let n = 0; n < N; n++) {
-    for (let y = 0; y < H; y++) {
-      const d = (n * H + y) * W;
-      const p = n * plane + (y + 1) * Wp + 1;
-      if (toPadded) for (let x = 0; x < W; x++) padded[p + x] = dense[d + x];
-      else for (let x = 0; x < W; x++) dense[d + x] = padded[p + x];
-    }
-  }
 }
 
 /**
